@@ -1,0 +1,32 @@
+"""The course kit's helper package: data, models, training, run directories, evaluation, plots, report.
+
+Notebooks import what they need from here (``from helpers import load_dataset, build_model, train``).
+Names are imported lazily, so ``import helpers`` stays quick and TensorFlow loads only when first needed.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_dataset": "helpers.data",
+    "make_pipeline": "helpers.data",
+    "Dataset": "helpers.data",
+    "DatasetError": "helpers.data",
+    "Preprocessing": "helpers.data",
+    "build_model": "helpers.models",
+    "inference_model": "helpers.models",
+    "MODEL_NAMES": "helpers.models",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_EXPORTS))

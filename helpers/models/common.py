@@ -1,0 +1,10 @@
+"""Small pieces shared by the model families."""
+
+from __future__ import annotations
+
+from keras import layers
+
+
+def softmax(x, name="predictions"):
+    """Float32 softmax: keeps probabilities (and the loss) float32 under a mixed_float16 policy."""
+    return layers.Activation("softmax", dtype="float32", name=name)(x)

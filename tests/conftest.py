@@ -1,0 +1,77 @@
+"""Shared fixtures: official-format dataset files written into temporary folders (tests never download)."""
+
+import io
+import os
+import pickle
+import tarfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np
+import pytest
+
+
+def random_split(n, shape, n_classes=10, seed=0):
+    """Random uint8 images and balanced labels (what an official file might hold)."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, size=(n, *shape), dtype=np.uint8)
+    y = rng.permutation(np.arange(n) % n_classes).astype(np.uint8)
+    return x, y
+
+
+def write_mnist_npz(folder, n_train=600, n_test=200, seed=0, **override):
+    """Write ``mnist.npz`` in Keras' layout (x_train (N,28,28) uint8, y_train (N,) uint8, ...)."""
+    x_train, y_train = random_split(n_train, (28, 28), seed=seed)
+    x_test, y_test = random_split(n_test, (28, 28), seed=seed + 1)
+    arrays = dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    arrays.update(override)
+    path = folder / "mnist.npz"
+    np.savez_compressed(path, **arrays)
+    return path, arrays
+
+
+def cifar_batch_bytes(x, y, label_key=b"labels"):
+    """Pickle a CIFAR-10 python batch: b'data' is N x 3072, channel-major (1024 R, 1024 G, 1024 B)."""
+    data = x.transpose(0, 3, 1, 2).reshape(len(x), 3072)
+    return pickle.dumps({b"batch_label": b"test", label_key: [int(v) for v in y], b"data": data,
+                         b"filenames": [b"f.png"] * len(y)}, protocol=2)
+
+
+def write_cifar10(folder, n_per_batch=100, n_test=200, as_tar=True, seed=0):
+    """Write ``cifar-10-python.tar.gz`` (or the extracted ``cifar-10-batches-py/``) with small batches."""
+    batches, xs, ys = {}, [], []
+    for i in range(1, 6):
+        x, y = random_split(n_per_batch, (32, 32, 3), seed=seed + i)
+        xs.append(x)
+        ys.append(y)
+        batches[f"data_batch_{i}"] = cifar_batch_bytes(x, y)
+    x_test, y_test = random_split(n_test, (32, 32, 3), seed=seed + 9)
+    batches["test_batch"] = cifar_batch_bytes(x_test, y_test)
+    names = [b"airplane", b"automobile", b"bird", b"cat", b"deer", b"dog", b"frog", b"horse", b"ship", b"truck"]
+    batches["batches.meta"] = pickle.dumps({b"label_names": names, b"num_vis": 3072}, protocol=2)
+    if as_tar:
+        path = folder / "cifar-10-python.tar.gz"
+        with tarfile.open(path, "w:gz") as tar:
+            for name, raw in batches.items():
+                info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+                info.size = len(raw)
+                tar.addfile(info, io.BytesIO(raw))
+    else:
+        path = folder / "cifar-10-batches-py"
+        path.mkdir()
+        for name, raw in batches.items():
+            (path / name).write_bytes(raw)
+    return path, (np.concatenate(xs), np.concatenate(ys)), (x_test, y_test)
+
+
+@pytest.fixture
+def mnist_dir(tmp_path):
+    write_mnist_npz(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def cifar_dir(tmp_path):
+    write_cifar10(tmp_path)
+    return tmp_path
