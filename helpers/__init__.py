@@ -17,6 +17,15 @@ _EXPORTS = {
     "build_model": "helpers.models",
     "inference_model": "helpers.models",
     "MODEL_NAMES": "helpers.models",
+    "count_params": "helpers.models",
+    "setup": "helpers.environment",
+    "in_colab": "helpers.environment",
+    "RunDir": "helpers.runs",
+    "load_runs": "helpers.runs",
+    "RECIPES": "helpers.training",
+    "make_config": "helpers.training",
+    "train": "helpers.training",
+    "evaluate_run": "helpers.training",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -109,7 +109,9 @@ def classification_report_frame(report: dict) -> pd.DataFrame:
     return frame
 
 
-def sample_indices(y_true, y_pred, correct: bool, n: int = 16, seed: int = 0, per_class: bool = False) -> np.ndarray:
+def sample_indices(
+    y_true, y_pred, correct: bool, n: int = 16, seed: int = 0, per_class: bool = False
+) -> np.ndarray:
     """Return sorted indices of up to `n` correctly (or wrongly) predicted samples, or `n` per true class."""
     y_true, y_pred = to_labels(y_true), to_labels(y_pred)
     rng = np.random.default_rng(seed)
@@ -177,5 +179,7 @@ def count_flops(model, input_shape=None) -> int | None:
             )
         return int(profile.total_float_ops)
     except Exception as error:  # the v1 profiler is not guaranteed to exist in every TensorFlow build
-        warnings.warn(f"count_flops: TensorFlow profiler unavailable ({error!r}); returning None", stacklevel=2)
+        warnings.warn(
+            f"count_flops: TensorFlow profiler unavailable ({error!r}); returning None", stacklevel=2
+        )
         return None

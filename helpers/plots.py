@@ -62,7 +62,9 @@ def _display_image(image) -> np.ndarray:
     return image
 
 
-def image_grid(images, titles=None, ncols: int = 8, cmap=None, title=None, title_colors=None, row_labels=None) -> Figure:
+def image_grid(
+    images, titles=None, ncols: int = 8, cmap=None, title=None, title_colors=None, row_labels=None
+) -> Figure:
     """Return a grid of images without ticks; a None entry leaves its cell empty, row_labels name the rows."""
     n = len(images)
     if n == 0:
@@ -90,7 +92,9 @@ def image_grid(images, titles=None, ncols: int = 8, cmap=None, title=None, title
             image = _display_image(images[i])
             gray = image.ndim == 2
             vmax = 255 if image.dtype == np.uint8 else 1.0
-            ax.imshow(image, cmap=(cmap or "gray") if gray else None, vmin=0, vmax=vmax, interpolation="nearest")
+            ax.imshow(
+                image, cmap=(cmap or "gray") if gray else None, vmin=0, vmax=vmax, interpolation="nearest"
+            )
         if titles is not None:
             color = {"color": title_colors[i]} if title_colors is not None else {}
             ax.set_title(titles[i], fontsize=8, **color)
@@ -142,7 +146,11 @@ def plot_epoch_times(history) -> Figure:
     history = _history_frame(history)
     fig, (ax,) = _figure(figsize=(8, 3.5))
     ax.bar(history["epoch"], history["epoch_seconds"], color="tab:blue")
-    ax.set(xlabel="epoch", ylabel="seconds", title=f"Time per epoch (total {history['epoch_seconds'].sum():.0f} s)")
+    ax.set(
+        xlabel="epoch",
+        ylabel="seconds",
+        title=f"Time per epoch (total {history['epoch_seconds'].sum():.0f} s)",
+    )
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return fig
 
@@ -184,7 +192,11 @@ def plot_confusion_matrix(cm, class_names, normalize: bool = True) -> Figure:
         ax=ax,
     )
     ax.grid(False)
-    ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix" + (" (row-normalised)" if normalize else ""))
+    ax.set(
+        xlabel="predicted",
+        ylabel="true",
+        title="Confusion matrix" + (" (row-normalised)" if normalize else ""),
+    )
     ax.tick_params(axis="x", labelrotation=45)
     ax.tick_params(axis="y", labelrotation=0)
     return fig
@@ -223,7 +235,13 @@ def plot_pixel_histogram(x, channel_names=None) -> Figure:
         values = x[..., c].ravel()
         counts, _ = np.histogram(values, bins=edges)
         label = f"{name} (mean {values.mean(dtype=np.float64):.3g}, std {values.std(dtype=np.float64):.3g})"
-        ax.stairs(counts / max(counts.sum(), 1), edges, label=label, linewidth=1.5, color=colors[c] if colors else None)
+        ax.stairs(
+            counts / max(counts.sum(), 1),
+            edges,
+            label=label,
+            linewidth=1.5,
+            color=colors[c] if colors else None,
+        )
     ax.set(xlabel="pixel value", ylabel="fraction of pixels", title="Pixel value distribution")
     ax.legend()
     return fig

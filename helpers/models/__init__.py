@@ -18,14 +18,23 @@ import keras
 
 from helpers.models.googlenet import build_googlenet
 from helpers.models.resnet import build_report_resnet50, build_resnet
-from helpers.models.vgg import CFG, build_report_vgg16_cifar10, build_report_vgg16_mnist, build_vgg, count_pools
+from helpers.models.vgg import (
+    CFG,
+    build_report_vgg16_cifar10,
+    build_report_vgg16_mnist,
+    build_vgg,
+    count_pools,
+)
 
 __all__ = ["MODEL_NAMES", "REPORT_PARAMS", "build_model", "count_params", "inference_model"]
 
 # name -> builder(input_shape, num_classes). Course models first (in notebook order), then the report replicas.
 _BUILDERS: dict[str, Callable[..., keras.Model]] = {
     **{name: partial(build_vgg, name) for name in ("vgg11", "vgg13", "vgg16", "vgg19")},
-    **{name: partial(build_resnet, name) for name in ("resnet18", "resnet34", "resnet50", "plain18", "plain34")},
+    **{
+        name: partial(build_resnet, name)
+        for name in ("resnet18", "resnet34", "resnet50", "plain18", "plain34")
+    },
     "googlenet": build_googlenet,
     "report_vgg16_mnist": build_report_vgg16_mnist,
     "report_vgg16_cifar10": build_report_vgg16_cifar10,
@@ -37,12 +46,19 @@ MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 # them; the report VGGs pool without padding and need 2**pools pixels (Appendix B's five pools: 32 px, so it
 # cannot take 28x28 MNIST digits, just as in the report).
 MIN_SIZE = 16
-_MIN_SIZE = {name: max(MIN_SIZE, 2 ** count_pools(CFG[name])) for name in ("report_vgg16_mnist", "report_vgg16_cifar10")}
+_MIN_SIZE = {
+    name: max(MIN_SIZE, 2 ** count_pools(CFG[name]))
+    for name in ("report_vgg16_mnist", "report_vgg16_cifar10")
+}
 
 # Report 1's parameter counts (model summaries of Appendices A-D), keyed by (name, input_shape).
 REPORT_PARAMS: dict[tuple[str, tuple[int, int, int]], dict[str, int]] = {
     ("report_vgg16_mnist", (28, 28, 1)): {"total": 14_913_226, "trainable": 14_913_226, "non_trainable": 0},
-    ("report_vgg16_cifar10", (32, 32, 3)): {"total": 18_924_618, "trainable": 18_921_674, "non_trainable": 2_944},
+    ("report_vgg16_cifar10", (32, 32, 3)): {
+        "total": 18_924_618,
+        "trainable": 18_921_674,
+        "non_trainable": 2_944,
+    },
     ("report_resnet50", (28, 28, 1)): {"total": 23_601_930, "trainable": 23_548_810, "non_trainable": 53_120},
     ("report_resnet50", (32, 32, 3)): {"total": 23_608_202, "trainable": 23_555_082, "non_trainable": 53_120},
 }
@@ -57,25 +73,31 @@ def _check_input_shape(input_shape) -> tuple[int, int, int]:
     except TypeError:
         shape = None
     if shape is None or len(shape) != 3:
-        raise ValueError(f"input_shape must be a tuple (height, width, channels) of ints, got {input_shape!r}")
+        raise ValueError(
+            f"input_shape must be a tuple (height, width, channels) of ints, got {input_shape!r}"
+        )
     h, w, c = shape
     if h < MIN_SIZE or w < MIN_SIZE or c < 1:
-        raise ValueError(f"input_shape must have height and width >= {MIN_SIZE} and channels >= 1 "
-                         f"(channels last), got {shape}")
+        raise ValueError(
+            f"input_shape must have height and width >= {MIN_SIZE} and channels >= 1 "
+            f"(channels last), got {shape}"
+        )
     return shape
 
 
 def build_model(name: str, input_shape, num_classes: int = 10) -> keras.Model:
     """Build the model registered as ``name`` for images of ``input_shape`` (H, W, C) and ``num_classes`` classes."""
-    if name not in _BUILDERS:
+    if not isinstance(name, str) or name not in _BUILDERS:
         raise ValueError(f"Unknown model {name!r}. Valid names: {', '.join(MODEL_NAMES)}")
     shape = _check_input_shape(input_shape)
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 2:
         raise ValueError(f"num_classes must be an int >= 2, got {num_classes!r}")
     min_size = _MIN_SIZE.get(name, MIN_SIZE)
     if min(shape[:2]) < min_size:
-        raise ValueError(f"Model {name!r} cannot be built on input_shape {shape}: its pooling needs height and "
-                         f"width >= {min_size}")
+        raise ValueError(
+            f"Model {name!r} cannot be built on input_shape {shape}: its pooling needs height and "
+            f"width >= {min_size}"
+        )
     return _BUILDERS[name](shape, num_classes)
 
 
@@ -87,11 +109,15 @@ def inference_model(model: keras.Model) -> keras.Model:
     """
     if len(model.outputs) == 1:
         return model
-    return keras.Model(model.inputs, model.outputs[0], name=model.name)
+    return keras.Model(model.input, model.outputs[0], name=model.name)
 
 
 def count_params(model: keras.Model) -> dict[str, int]:
     """Parameter counts as in ``model.summary()``: total, trainable and non-trainable (e.g. BN moving stats)."""
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     non_trainable = sum(math.prod(w.shape) for w in model.non_trainable_weights)
-    return {"total": int(trainable + non_trainable), "trainable": int(trainable), "non_trainable": int(non_trainable)}
+    return {
+        "total": int(trainable + non_trainable),
+        "trainable": int(trainable),
+        "non_trainable": int(non_trainable),
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from helpers.models.common import softmax
+from helpers.models.common import BN_MOMENTUM, softmax
 
 # name -> (block function name, blocks per stage)
 CONFIGS = {
@@ -24,9 +24,16 @@ STAGE_STRIDES = (1, 2, 2, 2)
 
 def conv_bn(x, filters, kernel_size, stride=1, relu=True, name=None):
     """Conv (no bias: the BN that follows has one) -> BN -> optional ReLU."""
-    x = layers.Conv2D(filters, kernel_size, strides=stride, padding="same", use_bias=False,
-                      kernel_initializer="he_normal", name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.Conv2D(
+        filters,
+        kernel_size,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=f"{name}_conv",
+    )(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
     if relu:
         x = layers.Activation("relu", name=f"{name}_relu")(x)
     return x
@@ -122,8 +129,9 @@ def build_report_resnet50(input_shape, num_classes=10):
     x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
     for stage, (f, n, stride) in enumerate(zip(STAGE_FILTERS, (3, 4, 6, 3), STAGE_STRIDES, strict=True), 2):
         for i in range(n):
-            x = report_bottleneck(x, (f, f, 4 * f), stage, "abcdef"[i],
-                                  stride=stride if i == 0 else 1, projection=i == 0)
+            x = report_bottleneck(
+                x, (f, f, 4 * f), stage, "abcdef"[i], stride=stride if i == 0 else 1, projection=i == 0
+            )
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(num_classes, name=f"fc{num_classes}")(x)
     return keras.Model(inputs, softmax(x), name="report_resnet50")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from helpers.models.common import softmax
+from helpers.models.common import BN_MOMENTUM, softmax
 
+# fmt: off
 CFG: dict[str, list[int | str]] = {
     "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -24,6 +25,7 @@ CFG: dict[str, list[int | str]] = {
     "report_vgg16_cifar10": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
                              512, 512, 512, "M"],
 }
+# fmt: on
 
 # The course VGGs need a 32x32 map to survive their five pools (32-16-8-4-2-1).
 MIN_COURSE_SIZE = 32
@@ -41,7 +43,9 @@ def pooled_size(size: int, cfg: list[int | str]) -> int:
     return size
 
 
-def vgg_features(x, cfg, *, batch_norm=True, pool_dropout=None, kernel_initializer="he_normal", prefix="block"):
+def vgg_features(
+    x, cfg, *, batch_norm=True, pool_dropout=None, kernel_initializer="he_normal", prefix="block"
+):
     """The convolutional part of a VGG, built from ``cfg``.
 
     ``batch_norm=True``: Conv (no bias, BN has one) -> BN -> ReLU, the modern recipe used by the course models.
@@ -59,13 +63,15 @@ def vgg_features(x, cfg, *, batch_norm=True, pool_dropout=None, kernel_initializ
             continue
         name = f"{prefix}{block}_conv{conv}"
         if batch_norm:
-            x = layers.Conv2D(v, 3, padding="same", use_bias=False,
-                              kernel_initializer=kernel_initializer, name=name)(x)
-            x = layers.BatchNormalization(name=f"{name}_bn")(x)
+            x = layers.Conv2D(
+                v, 3, padding="same", use_bias=False, kernel_initializer=kernel_initializer, name=name
+            )(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
             x = layers.Activation("relu", name=f"{name}_relu")(x)
         else:
-            x = layers.Conv2D(v, 3, padding="same", activation="relu",
-                              kernel_initializer=kernel_initializer, name=name)(x)
+            x = layers.Conv2D(
+                v, 3, padding="same", activation="relu", kernel_initializer=kernel_initializer, name=name
+            )(x)
         conv += 1
     return x
 
@@ -80,7 +86,9 @@ def pad_to_min_size(x, input_shape, min_size):
     ph, pw = max(0, min_size - h), max(0, min_size - w)
     if ph == 0 and pw == 0:
         return x
-    return layers.ZeroPadding2D(((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)), name=f"pad_to_{min_size}")(x)
+    return layers.ZeroPadding2D(
+        ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)), name=f"pad_to_{min_size}"
+    )(x)
 
 
 def build_vgg(name, input_shape, num_classes=10, dropout=0.5):
@@ -129,8 +137,9 @@ def build_report_vgg16_cifar10(input_shape, num_classes=10, conv_dropout=0.25, d
     """
     name = "report_vgg16_cifar10"
     inputs = keras.Input(shape=input_shape, name="image")
-    x = vgg_features(inputs, CFG[name], batch_norm=False, pool_dropout=conv_dropout,
-                     kernel_initializer="glorot_uniform")
+    x = vgg_features(
+        inputs, CFG[name], batch_norm=False, pool_dropout=conv_dropout, kernel_initializer="glorot_uniform"
+    )
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(4096, activation="relu", name="fc1")(x)
     x = layers.Dropout(dropout, name="fc1_dropout")(x)

@@ -1,0 +1,62 @@
+"""Start-up of every notebook: versions, accelerator, seeds, and where the kit runs (Colab or not)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+__all__ = ["environment_info", "in_colab", "setup"]
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def environment_info() -> dict:
+    """Library versions and hardware, recorded in every config.json."""
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version()}
+    for pkg in ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "matplotlib", "seaborn", "papermill"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            versions[pkg] = None
+    hardware = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                "cpu_count": os.cpu_count(), "gpus": []}
+    try:
+        import tensorflow as tf
+
+        for gpu in tf.config.list_physical_devices("GPU"):
+            details = tf.config.experimental.get_device_details(gpu)
+            hardware["gpus"].append({"name": details.get("device_name", gpu.name),
+                                     "compute_capability": details.get("compute_capability")})
+    except Exception:  # no TensorFlow or no driver: CPU only
+        pass
+    hardware["accelerator"] = hardware["gpus"][0]["name"] if hardware["gpus"] else "CPU"
+    return {"versions": versions, "hardware": hardware, "colab": in_colab()}
+
+
+def setup(seed: int = 0, deterministic: bool = False) -> dict:
+    """Seed Python, NumPy and TensorFlow, print versions and the accelerator, and return them.
+
+    ``deterministic=True`` also asks TensorFlow for deterministic kernels (slower; exact repeats on CPU).
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    info = environment_info()
+    v, hw = info["versions"], info["hardware"]
+    print(f"TensorFlow {v['tensorflow']}, Keras {v['keras']}, NumPy {v['numpy']}, Python {v['python']}")
+    if hw["gpus"]:
+        print(f"Accelerator: {', '.join(g['name'] for g in hw['gpus'])}")
+    else:
+        hint = " In Colab: Runtime > Change runtime type > T4 GPU." if in_colab() else ""
+        print(f"Accelerator: none, training runs on the CPU ({hw['cpu_count']} cores) and will be slow.{hint}")
+    print(f"Seed: {seed}")
+    return info

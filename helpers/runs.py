@@ -1,0 +1,161 @@
+"""Run directories: one folder per experiment run, written atomically, read back as a table.
+
+``<output_dir>/runs/<run_name>/`` holds ``config.json`` (every parameter, library versions, hardware),
+``history.csv`` (one row per epoch), ``metrics.json`` (test results), ``predictions.npz``, ``summary.txt``
+(the model summary), ``model.keras`` (the final model), ``backup/`` (while training: resume point) and the
+executed notebook when run_all ran it. A run is finished when ``metrics.json`` exists; since every file is
+written to a temporary name and renamed, a killed run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["RunDir", "atomic_write", "load_runs", "safe_run_name"]
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _jsonable(obj):
+    """numpy scalars and arrays, Paths and tuples become plain JSON types."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def safe_run_name(name: str) -> str:
+    """Run names become folder names: letters, digits, '-', '_', '.' only."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", str(name)).strip("-.")
+    if not cleaned:
+        raise ValueError(f"run_name {name!r} has no usable characters (use letters, digits, '-', '_').")
+    return cleaned
+
+
+class RunDir:
+    """The folder of one run and the names of the files in it."""
+
+    CONFIG = "config.json"
+    HISTORY = "history.csv"
+    METRICS = "metrics.json"
+    PREDICTIONS = "predictions.npz"
+    SUMMARY = "summary.txt"
+    MODEL = "model.keras"
+    BACKUP = "backup"
+
+    def __init__(self, output_dir: str | Path, run_name: str):
+        self.output_dir = Path(output_dir)
+        self.name = safe_run_name(run_name)
+        self.path = self.output_dir / "runs" / self.name
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    def create(self) -> RunDir:
+        """Make the folder, failing early and clearly when ``output_dir`` cannot be written."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            probe = self.path / f".write-test-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise PermissionError(
+                f"output_dir {str(self.output_dir)!r} cannot be written ({e.strerror or e}); "
+                "choose another folder (notebook parameter output_dir, run_all.py --output-dir)."
+            ) from e
+        return self
+
+    @property
+    def finished(self) -> bool:
+        return (self.path / self.METRICS).is_file()
+
+    def write_json(self, name: str, obj) -> Path:
+        return atomic_write(self.path / name, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+
+    def read_json(self, name: str):
+        return json.loads((self.path / name).read_text(encoding="utf-8"))
+
+    def write_text(self, name: str, text: str) -> Path:
+        return atomic_write(self.path / name, text)
+
+    def write_npz(self, name: str, **arrays) -> Path:
+        import io
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        return atomic_write(self.path / name, buf.getvalue())
+
+    def write_csv(self, name: str, frame) -> Path:
+        return atomic_write(self.path / name, frame.to_csv(index=False))
+
+    def history(self):
+        """The per-epoch history as a DataFrame (empty when training has not finished an epoch)."""
+        import pandas as pd
+
+        path = self.path / self.HISTORY
+        return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def load_runs(output_dir: str | Path):
+    """One row per run directory under ``<output_dir>/runs``: settings, status and test results."""
+    import pandas as pd
+
+    rows = []
+    for run_path in sorted((Path(output_dir) / "runs").glob("*/")):
+        run = RunDir(output_dir, run_path.name)
+        row = {"run_name": run.name, "status": "finished" if run.finished else "unfinished", "path": str(run.path)}
+        try:
+            config = run.read_json(RunDir.CONFIG) if (run / RunDir.CONFIG).is_file() else {}
+            metrics = run.read_json(RunDir.METRICS) if run.finished else {}
+        except (OSError, ValueError) as e:
+            row["status"] = f"unreadable: {e}"
+            rows.append(row)
+            continue
+        for key in ("experiment", "dataset", "model", "recipe", "optimizer", "lr", "schedule", "epochs",
+                    "batch_size", "augment", "loss", "label_smoothing", "weight_decay", "seed"):
+            row[key] = config.get(key)
+        row["accelerator"] = config.get("environment", {}).get("hardware", {}).get("accelerator")
+        for key in ("test_accuracy", "val_accuracy", "train_seconds", "train_images_per_s",
+                    "inference_images_per_s", "epochs_run"):
+            row[key] = metrics.get(key)
+        params = metrics.get("params", {})
+        row["params_total"] = params.get("total")
+        row["params_trainable"] = params.get("trainable")
+        rows.append(row)
+    columns = ["run_name", "status", "experiment", "dataset", "model", "recipe", "optimizer", "lr", "schedule",
+               "epochs", "batch_size", "augment", "loss", "label_smoothing", "weight_decay", "seed", "test_accuracy",
+               "val_accuracy", "epochs_run", "train_seconds", "train_images_per_s", "inference_images_per_s",
+               "params_total", "params_trainable", "accelerator", "path"]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,414 @@
+"""Training: named recipes as data, one ``train()`` that writes a run directory, and the test evaluation.
+
+A *recipe* is a dict of settings (optimizer, learning rate, schedule, batch size, epochs, augmentation...).
+``report1`` and ``report2`` are the two student reports' own settings, ``best`` is ours. ``make_config`` picks a
+recipe's values for a model and dataset and lets individual parameters override them; ``train`` runs it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import io
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from helpers.data import AUGMENTATIONS, Dataset, Preprocessing, make_pipeline
+from helpers.environment import environment_info
+from helpers.runs import RunDir
+
+__all__ = ["LOSSES", "OPTIMIZERS", "RECIPES", "SCHEDULES", "TrainResult", "evaluate_run", "make_config",
+           "train", "summary_text"]
+
+OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+LOSSES = ("categorical_crossentropy", "binary_crossentropy")
+
+# Every setting a run has; a recipe fills them, parameters override them.
+BASE = {
+    "epochs": 10,
+    "batch_size": 64,
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "momentum": 0.9,  # sgd_momentum only
+    "nesterov": False,  # sgd_momentum only
+    "schedule": "constant",
+    "warmup_fraction": 0.15,  # onecycle: share of the steps spent warming up
+    "weight_decay": 0.0,  # decoupled; never applied to batch-norm parameters or biases
+    "loss": "categorical_crossentropy",
+    "label_smoothing": 0.0,
+    "augment": "none",
+    "normalization": "scale",  # "scale": x / 255; "standardize": per-channel mean/std of the training split
+    "val_size": 0.1,
+    "aux_loss_weight": 0.3,  # GoogLeNet's auxiliary classifiers (the paper's 0.3)
+    "mixed_precision": "auto",  # "auto": on for GPUs with tensor cores (compute capability >= 7.0)
+    "jit_compile": "auto",  # "auto": XLA on GPUs only
+    "steps_per_execution": 1,
+}
+
+# Recipes: defaults, then rules matched against "<model>/<dataset>" in order (later rules win).
+RECIPES = {
+    "report1": {
+        "about": "Report 1 (four experiments, 50 epochs, Keras defaults where the report is silent).",
+        "defaults": {"epochs": 50, "batch_size": 32, "optimizer": "adam", "lr": 1e-3},
+        "rules": [
+            ("*/mnist", {"val_size": 15000}),  # 45,000 / 15,000
+            ("*/cifar10", {"val_size": 5000}),  # 45,000 / 5,000
+            # Exp. 1: RMSprop 1e-4 with binary cross-entropy, as reported (it inflates Keras' "accuracy").
+            ("report_vgg16_mnist/mnist", {"optimizer": "rmsprop", "lr": 1e-4, "loss": "binary_crossentropy"}),
+            ("report_resnet50/mnist", {"batch_size": 128}),  # Exp. 3: Adam, batch 128
+            ("report_resnet50/cifar10", {"batch_size": 32, "val_size": 12500}),  # Exp. 4: 37,500 / 12,500
+        ],
+    },
+    "report2": {
+        "about": "Report 2 (10 epochs, lr 0.001, batch 64: the largest its hardware allowed).",
+        "defaults": {"epochs": 10, "batch_size": 64, "optimizer": "adam", "lr": 1e-3, "val_size": 0.1},
+        "rules": [("googlenet/cifar10", {"optimizer": "sgd_momentum"})],
+    },
+    "best": {
+        "about": "Ours: SGD + Nesterov, one-cycle, label smoothing, weight decay, augmentation, batch 256.",
+        "defaults": {"epochs": 30, "batch_size": 256, "optimizer": "sgd_momentum", "nesterov": True, "lr": 0.1,
+                     "schedule": "onecycle", "weight_decay": 5e-4, "label_smoothing": 0.1,
+                     "normalization": "standardize", "val_size": 5000},
+        "rules": [
+            ("*/mnist", {"epochs": 15, "augment": "shift_rotate"}),
+            ("*/cifar10", {"augment": "flip_crop"}),
+            ("vgg*/*", {"lr": 0.05}),
+        ],
+    },
+}
+
+RUN_KEYS = ("experiment", "dataset", "model", "recipe", "seed")
+
+
+def make_config(recipe: str, model: str, dataset: str, **overrides) -> dict:
+    """The settings of one run: the recipe's values for ``model``/``dataset``, then ``overrides`` (None = keep)."""
+    from helpers.data import DATASET_NAMES
+    from helpers.models import MODEL_NAMES
+
+    if recipe not in RECIPES:
+        raise ValueError(f"Unknown recipe {recipe!r}; valid: {', '.join(RECIPES)}.")
+    if model not in MODEL_NAMES:
+        raise ValueError(f"Unknown model {model!r}; valid: {', '.join(MODEL_NAMES)}.")
+    if dataset not in DATASET_NAMES:
+        raise ValueError(f"Unknown dataset {dataset!r}; valid: {', '.join(DATASET_NAMES)}.")
+    config = {"experiment": None, "recipe": recipe, "model": model, "dataset": dataset, "seed": 0, **BASE}
+    config.update(RECIPES[recipe]["defaults"])
+    for pattern, values in RECIPES[recipe]["rules"]:
+        if fnmatch.fnmatch(f"{model}/{dataset}", pattern):
+            config.update(values)
+    unknown = sorted(set(overrides) - set(config))
+    if unknown:
+        raise ValueError(f"Unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(config))}.")
+    config.update({k: v for k, v in overrides.items() if v is not None})
+    _check_config(config)
+    return config
+
+
+def _check_config(c: dict) -> None:
+    """Clear one-line errors for values that would otherwise fail deep inside TensorFlow."""
+    choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES, "augment": AUGMENTATIONS,
+               "normalization": ("scale", "standardize")}
+    for key, valid in choices.items():
+        if c[key] not in valid:
+            raise ValueError(f"Unknown {key} {c[key]!r}; valid: {', '.join(valid)}.")
+    if not isinstance(c["epochs"], (int, np.integer)) or c["epochs"] < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {c['epochs']!r}.")
+    if not isinstance(c["batch_size"], (int, np.integer)) or c["batch_size"] < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, got {c['batch_size']!r}.")
+    if not (isinstance(c["lr"], (int, float)) and c["lr"] > 0 and math.isfinite(c["lr"])):
+        raise ValueError(f"lr must be a number > 0, got {c['lr']!r}.")
+    if not 0 <= c["label_smoothing"] < 1:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {c['label_smoothing']!r}.")
+    if c["weight_decay"] < 0:
+        raise ValueError(f"weight_decay must be >= 0, got {c['weight_decay']!r}.")
+
+
+# ------------------------------------------------------------------------------------------ building
+
+
+def _gpu_capability():
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return None
+    cc = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") or (0, 0)
+    return tuple(cc)
+
+
+def resolve_acceleration(config: dict) -> dict:
+    """Turn "auto" into on/off for this machine: mixed precision on tensor-core GPUs, XLA on GPUs."""
+    cc = _gpu_capability()
+    mp, jit = config["mixed_precision"], config["jit_compile"]
+    return {
+        "mixed_precision": bool(cc and cc >= (7, 0)) if mp == "auto" else bool(mp),
+        "jit_compile": bool(cc) if jit == "auto" else bool(jit),
+    }
+
+
+def make_schedule(config: dict, steps_per_epoch: int):
+    """The learning rate as a function of the optimizer step (a float for ``constant``)."""
+    import keras
+
+    lr, total = float(config["lr"]), max(1, steps_per_epoch * int(config["epochs"]))
+    kind = config["schedule"]
+    if kind == "constant":
+        return lr
+    if kind == "step":  # divide by 10 at 50% and 75% of training (the ResNet paper's CIFAR schedule, scaled)
+        return keras.optimizers.schedules.PiecewiseConstantDecay([total // 2, (3 * total) // 4], [lr, lr / 10, lr / 100])
+    if kind == "cosine":
+        return keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=0.0)
+    # onecycle: linear warm-up from lr/25 to lr, then cosine down to lr/2500 -- fast and forgiving.
+    warmup = max(1, int(total * float(config["warmup_fraction"])))
+    return keras.optimizers.schedules.CosineDecay(lr / 25, decay_steps=max(1, total - warmup), alpha=1e-4 * 25,
+                                                  warmup_target=lr, warmup_steps=warmup)
+
+
+def make_optimizer(config: dict, steps_per_epoch: int):
+    import keras
+
+    schedule = make_schedule(config, steps_per_epoch)
+    wd = float(config["weight_decay"]) or None
+    name = config["optimizer"]
+    if name == "sgd":
+        opt = keras.optimizers.SGD(schedule, weight_decay=wd)
+    elif name == "sgd_momentum":
+        opt = keras.optimizers.SGD(schedule, momentum=float(config["momentum"]), nesterov=bool(config["nesterov"]),
+                                   weight_decay=wd)
+    elif name == "adam":
+        opt = keras.optimizers.Adam(schedule, weight_decay=wd)
+    else:
+        opt = keras.optimizers.RMSprop(schedule, weight_decay=wd)
+    if wd:
+        opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    return opt
+
+
+def compile_model(model, config: dict, steps_per_epoch: int, jit_compile: bool = False):
+    """Optimizer, loss (with label smoothing) and accuracy; GoogLeNet's auxiliary heads get weight 0.3."""
+    import keras
+
+    ls = float(config["label_smoothing"])
+    if config["loss"] == "binary_crossentropy":
+        loss = keras.losses.BinaryCrossentropy(label_smoothing=ls)
+    else:
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=ls)
+    # Named explicitly: with binary cross-entropy, Keras' "accuracy" string would silently become
+    # per-output binary accuracy (report 1's 96% after one epoch is partly that).
+    accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
+    names = list(model.output_names)
+    if len(names) > 1:
+        aux = float(config["aux_loss_weight"])
+        losses = {n: loss for n in names}
+        weights = {n: (1.0 if i == 0 else aux) for i, n in enumerate(names)}
+        metrics = {names[0]: [accuracy]}
+        model.compile(make_optimizer(config, steps_per_epoch), loss=losses, loss_weights=weights, metrics=metrics,
+                      jit_compile=jit_compile, steps_per_execution=int(config["steps_per_execution"]))
+    else:
+        model.compile(make_optimizer(config, steps_per_epoch), loss=loss, metrics=[accuracy],
+                      jit_compile=jit_compile, steps_per_execution=int(config["steps_per_execution"]))
+    return model
+
+
+def build_for(config: dict, dataset: Dataset, mixed_precision: bool = False):
+    """Build the config's model for the dataset's input shape, under the mixed-float16 policy if asked."""
+    import keras
+
+    from helpers.models import build_model
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    try:
+        return build_model(config["model"], dataset.input_shape, dataset.num_classes)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def summary_text(model, line_length: int = 110) -> str:
+    """``model.summary()`` as text (Keras 3 draws its tables with box-drawing characters)."""
+    lines = []
+    model.summary(line_length=line_length, print_fn=lambda line, **kw: lines.append(line))
+    return "\n".join(lines) + "\n"
+
+
+# -------------------------------------------------------------------------------------------- training
+
+
+class EpochLogger:
+    """Keras callback: one line per epoch on screen and ``history.csv`` rewritten atomically each epoch.
+
+    Rows are keyed by epoch, so a resumed run replaces, never duplicates, epochs it trains again.
+    """
+
+    COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_seconds", "images_per_s"]
+
+    def __new__(cls, *args, **kwargs):  # subclass keras.callbacks.Callback lazily (keeps imports light)
+        import keras
+
+        class _EpochLogger(keras.callbacks.Callback):
+            def __init__(self, run, n_train, epochs, resume, stream):
+                super().__init__()
+                self.run, self.n_train, self.epochs, self.stream = run, n_train, epochs, stream
+                history = run.history() if resume else None
+                self.rows = history.to_dict("records") if history is not None and len(history) else []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t0 = time.perf_counter()
+                self.t_train = None
+
+            def on_test_begin(self, logs=None):
+                if self.t_train is None and hasattr(self, "t0"):
+                    self.t_train = time.perf_counter() - self.t0
+
+            def on_epoch_end(self, epoch, logs=None):
+                import pandas as pd
+
+                logs = logs or {}
+                seconds = time.perf_counter() - self.t0
+                train_seconds = self.t_train or seconds
+
+                def pick(*keys):
+                    return next((float(logs[k]) for k in keys if k in logs), float("nan"))
+
+                row = {
+                    "epoch": epoch + 1,
+                    "loss": pick("loss"),
+                    "accuracy": pick("accuracy", "main_accuracy"),
+                    "val_loss": pick("val_loss"),
+                    "val_accuracy": pick("val_accuracy", "val_main_accuracy"),
+                    "lr": _current_lr(self.model.optimizer),
+                    "epoch_seconds": seconds,
+                    "images_per_s": self.n_train / train_seconds if train_seconds > 0 else float("nan"),
+                }
+                self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
+                self.run.write_csv(RunDir.HISTORY, pd.DataFrame(self.rows, columns=EpochLogger.COLUMNS))
+                print(
+                    f"Epoch {row['epoch']}/{self.epochs} - loss {row['loss']:.4f} - accuracy {row['accuracy']:.4f}"
+                    f" - val_loss {row['val_loss']:.4f} - val_accuracy {row['val_accuracy']:.4f}"
+                    f" - lr {row['lr']:.2e} - {seconds:.1f}s ({row['images_per_s']:.0f} img/s)",
+                    file=self.stream, flush=True,
+                )
+
+        return _EpochLogger(*args, **kwargs)
+
+
+def _current_lr(optimizer) -> float:
+    """The learning rate the optimizer uses now (a schedule is evaluated at the current step)."""
+    lr = optimizer.learning_rate
+    try:
+        return float(np.asarray(lr))
+    except TypeError:
+        return float(np.asarray(lr(optimizer.iterations)))
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns: the trained model, its per-epoch history and the settings used."""
+
+    model: object
+    history: object
+    config: dict
+    preprocessing: Preprocessing
+    run: RunDir
+    train_seconds: float
+    resumed_from_epoch: int
+
+
+def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) -> TrainResult:
+    """Train ``config["model"]`` on ``dataset`` into ``run``: config.json, history.csv, backup/, model.keras.
+
+    An interrupted run resumes from its last finished epoch (Keras' BackupAndRestore in ``run/backup``).
+    """
+    import keras
+    import pandas as pd
+
+    stream = stream or sys.stdout
+    _check_config(config)
+    run.create()
+    keras.utils.set_random_seed(int(config["seed"]))
+    accel = resolve_acceleration(config)
+    if model is None:
+        model = build_for(config, dataset, accel["mixed_precision"])
+    expected = tuple(model.inputs[0].shape[1:])
+    if expected != dataset.input_shape:
+        raise ValueError(f"Model {model.name!r} was built for input shape {expected}, but {dataset.name} images "
+                         f"are {dataset.input_shape}; build it with build_model(name, {dataset.input_shape}).")
+    prep = Preprocessing.fit(dataset.x_train, config["normalization"])
+    batch = int(config["batch_size"])
+    multi = list(model.output_names) if len(model.outputs) > 1 else None
+    pipe = dict(batch_size=batch, num_classes=dataset.num_classes, preprocessing=prep, output_names=multi)
+    train_ds = make_pipeline(dataset.x_train, dataset.y_train, training=True, augment=config["augment"],
+                             seed=int(config["seed"]), **pipe)
+    val_ds = make_pipeline(dataset.x_val, dataset.y_val, **pipe) if len(dataset.y_val) else None
+    steps = math.ceil(len(dataset.y_train) / batch)
+    compile_model(model, config, steps, jit_compile=accel["jit_compile"])
+
+    run.write_json(RunDir.CONFIG, {
+        **config, "resolved": accel, "normalization_mean": prep.mean, "normalization_std": prep.std,
+        "data": {"source": dataset.source, **dataset.sizes(), "input_shape": dataset.input_shape,
+                 "class_names": dataset.class_names},
+        "environment": environment_info(),
+    })
+    run.write_text(RunDir.SUMMARY, summary_text(model))
+    backup = run / RunDir.BACKUP
+    resume = (backup / "training_metadata.json").is_file()
+    logger = EpochLogger(run, len(dataset.y_train), int(config["epochs"]), resume, stream)
+    callbacks = [keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True), logger,
+                 keras.callbacks.TerminateOnNaN()]
+    t0 = time.perf_counter()
+    model.fit(train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0,
+              shuffle=False)  # the pipeline shuffles
+    seconds = time.perf_counter() - t0
+    resumed_from = int(getattr(model, "_initial_epoch", 0) or 0) if resume else 0
+    _save_model_atomically(model, run / RunDir.MODEL)
+    history = run.history()
+    if history.empty:
+        history = pd.DataFrame(columns=EpochLogger.COLUMNS)
+    return TrainResult(model, history, config, prep, run, seconds, resumed_from)
+
+
+def _save_model_atomically(model, path: Path) -> None:
+    """BackupAndRestore deletes its backup when training ends, so the final model is saved on its own."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def evaluate_run(result: TrainResult, dataset: Dataset, batch_size: int = 256) -> dict:
+    """Test predictions, accuracy, per-class report, confusion matrix, throughput -> metrics.json, predictions.npz."""
+    from helpers import evaluation
+    from helpers.models import count_params, inference_model
+
+    model = inference_model(result.model)
+    x_test = result.preprocessing(dataset.x_test).numpy()
+    with contextlib.redirect_stdout(io.StringIO()):
+        probs = evaluation.predict(model, x_test, batch_size=batch_size)
+    y_pred = probs.argmax(1)
+    metrics = evaluation.evaluate_predictions(dataset.y_test, probs, dataset.class_names)
+    history = result.history
+    n_infer = min(len(x_test), 1024)
+    metrics.update({
+        "test_accuracy": metrics["accuracy"],
+        "val_accuracy": float(history["val_accuracy"].iloc[-1]) if len(history) else None,
+        "epochs_run": len(history),
+        "train_seconds": float(history["epoch_seconds"].sum()) if len(history) else result.train_seconds,
+        "train_images_per_s": float(history["images_per_s"].median()) if len(history) else None,
+        "inference_images_per_s": evaluation.inference_throughput(model, x_test[:n_infer], batch_size=batch_size)
+        if n_infer else None,
+        "params": count_params(result.model),
+        "resumed_from_epoch": result.resumed_from_epoch,
+    })
+    run = result.run
+    run.write_npz(RunDir.PREDICTIONS, y_true=dataset.y_test, y_pred=y_pred, probs=probs.astype(np.float16))
+    run.write_json(RunDir.METRICS, metrics)  # written last: its presence marks the run finished
+    return metrics

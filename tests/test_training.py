@@ -1,0 +1,175 @@
+"""helpers.training and helpers.runs: recipes, schedules, a real (tiny) training run, resume, atomic files."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.data import load_dataset
+from helpers.runs import RunDir, atomic_write, load_runs
+from helpers.training import RECIPES, make_config, make_schedule, train, evaluate_run
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist():
+    return load_dataset("mnist", synthetic=True, train_size=96, val_size=48, test_size=64)
+
+
+def test_recipes_hold_the_reports_settings():
+    c = make_config("report1", "report_vgg16_mnist", "mnist")
+    assert (c["optimizer"], c["lr"], c["loss"], c["epochs"], c["val_size"]) == ("rmsprop", 1e-4, "binary_crossentropy", 50, 15000)
+    c = make_config("report1", "report_resnet50", "cifar10")
+    assert (c["optimizer"], c["lr"], c["batch_size"], c["val_size"]) == ("adam", 1e-3, 32, 12500)
+    assert make_config("report1", "report_resnet50", "mnist")["batch_size"] == 128
+    c = make_config("report2", "vgg16", "cifar10")
+    assert (c["epochs"], c["lr"], c["batch_size"]) == (10, 1e-3, 64)
+    b = make_config("best", "resnet18", "cifar10")
+    assert b["augment"] == "flip_crop" and b["optimizer"] == "sgd_momentum" and b["label_smoothing"] > 0
+    assert make_config("best", "resnet18", "mnist")["augment"] == "shift_rotate"
+    assert set(RECIPES) == {"report1", "report2", "best"}
+
+
+def test_overrides_win_and_none_keeps_the_recipe():
+    c = make_config("report2", "vgg11", "mnist", lr=0.01, epochs=None, optimizer="sgd")
+    assert c["lr"] == 0.01 and c["epochs"] == 10 and c["optimizer"] == "sgd"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"recipe": "fast"}, "Unknown recipe 'fast'; valid: report1, report2, best"),
+        ({"model": "vgg17"}, "Unknown model 'vgg17'; valid: .*vgg16"),
+        ({"dataset": "svhn"}, "Unknown dataset 'svhn'; valid: mnist, cifar10"),
+        ({"optimizer": "adamw"}, "Unknown optimizer 'adamw'; valid: sgd, sgd_momentum, adam, rmsprop"),
+        ({"schedule": "linear"}, "Unknown schedule 'linear'"),
+        ({"augment": "mixup"}, "Unknown augment 'mixup'; valid: none, flip_crop, shift_rotate"),
+        ({"epochs": 0}, "epochs must be a whole number >= 1, got 0"),
+        ({"lr": 0}, "lr must be a number > 0, got 0"),
+        ({"lr": -0.1}, "lr must be a number > 0"),
+        ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+        ({"learning_rate": 0.1}, "Unknown setting.*learning_rate"),
+    ],
+)
+def test_bad_settings_get_one_line_errors(kwargs, match):
+    args = {"recipe": "best", "model": "vgg11", "dataset": "mnist"}
+    over = {k: v for k, v in kwargs.items() if k not in args}
+    args.update({k: v for k, v in kwargs.items() if k in args})
+    with pytest.raises(ValueError, match=match):
+        make_config(args.pop("recipe"), args.pop("model"), args.pop("dataset"), **over)
+
+
+@pytest.mark.parametrize("kind", ["constant", "step", "cosine", "onecycle"])
+def test_schedules(kind):
+    cfg = make_config("best", "vgg11", "mnist", schedule=kind, lr=0.1, epochs=10)
+    sched = make_schedule(cfg, steps_per_epoch=10)
+    lrs = [float(sched) if isinstance(sched, float) else float(sched(s)) for s in (0, 15, 50, 80, 99)]
+    if kind == "constant":
+        assert lrs == [0.1] * 5
+    elif kind == "step":
+        assert lrs[0] == pytest.approx(0.1) and lrs[3] == pytest.approx(0.001)
+    elif kind == "cosine":
+        assert lrs[0] == pytest.approx(0.1) and lrs[2] == pytest.approx(0.05, rel=0.05) and lrs[4] < 0.001
+    else:  # warm-up to the peak at 15% of the steps, then decay
+        assert lrs[0] == pytest.approx(0.1 / 25) and lrs[1] == pytest.approx(0.1, rel=0.02) and lrs[4] < 0.001
+
+
+def test_train_writes_a_complete_run_directory(tmp_path, tiny_mnist, capsys):
+    cfg = make_config("best", "vgg11", "mnist", epochs=2, batch_size=32, experiment="unit")
+    run = RunDir(tmp_path, "unit_vgg11")
+    result = train(cfg, tiny_mnist, run)
+    out = capsys.readouterr().out
+    assert out.count("Epoch ") == 2 and "\b" not in out and "\r" not in out  # one line per epoch, no progress bar
+    hist = pd.read_csv(run / "history.csv")
+    assert list(hist.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_seconds",
+                                  "images_per_s"]
+    assert hist["epoch"].tolist() == [1, 2] and np.isfinite(hist["loss"]).all() and (hist["images_per_s"] > 0).all()
+    assert hist["lr"].iloc[0] > hist["lr"].iloc[1]  # one-cycle decays after warm-up
+    config = json.loads((run / "config.json").read_text())
+    assert config["lr"] == cfg["lr"] and config["environment"]["versions"]["tensorflow"]
+    assert config["data"]["source"] == "synthetic" and config["environment"]["hardware"]["accelerator"] == "CPU"
+    assert (run / "model.keras").is_file() and not (run / "backup").exists()
+    assert "Total params" in (run / "summary.txt").read_text()
+    metrics = evaluate_run(result, tiny_mnist)
+    saved = json.loads((run / "metrics.json").read_text())
+    assert saved["test_accuracy"] == pytest.approx(metrics["accuracy"]) and 0 <= saved["test_accuracy"] <= 1
+    assert np.array(saved["confusion_matrix"]).sum() == 64
+    assert saved["params"]["total"] == result.model.count_params() and saved["inference_images_per_s"] > 0
+    preds = np.load(run / "predictions.npz")
+    assert preds["y_pred"].shape == (64,) and preds["probs"].shape == (64, 10)
+    assert not list(run.path.glob(".*tmp*"))  # atomic writes leave no temporaries
+    runs = load_runs(tmp_path)
+    assert runs.loc[0, "run_name"] == "unit_vgg11" and runs.loc[0, "status"] == "finished"
+    assert runs.loc[0, "test_accuracy"] == pytest.approx(saved["test_accuracy"])
+
+
+def test_interrupted_training_resumes_from_its_backup(tmp_path, tiny_mnist):
+    import keras
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt("simulated disconnect")
+
+    cfg = make_config("report2", "vgg11", "mnist", epochs=4, batch_size=32)
+    run = RunDir(tmp_path, "resume")
+    import helpers.training as T
+
+    original = T.keras_callbacks_extra if hasattr(T, "keras_callbacks_extra") else None
+    assert original is None
+    model = T.build_for(cfg, tiny_mnist)
+    real_fit = model.fit
+
+    def fit_with_interrupt(*a, **kw):
+        kw["callbacks"] = list(kw["callbacks"]) + [Interrupt()]
+        return real_fit(*a, **kw)
+
+    model.fit = fit_with_interrupt
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, tiny_mnist, run, model=model)
+    assert pd.read_csv(run / "history.csv")["epoch"].tolist() == [1, 2]
+    assert (run / "backup").is_dir() and not run.finished
+    result = train(cfg, tiny_mnist, run)  # a fresh process would do the same: new model, same run directory
+    assert result.resumed_from_epoch == 2
+    assert pd.read_csv(run / "history.csv")["epoch"].tolist() == [1, 2, 3, 4]  # each epoch once
+
+
+def test_googlenet_trains_with_auxiliary_losses(tmp_path):
+    ds = load_dataset("cifar10", synthetic=True, train_size=32, val_size=16, test_size=16)
+    cfg = make_config("report2", "googlenet", "cifar10", epochs=1, batch_size=16)
+    result = train(cfg, ds, RunDir(tmp_path, "g"))
+    assert len(result.model.outputs) == 3
+    assert result.model.compiled_loss is not None or True
+    hist = result.history
+    assert np.isfinite(hist["loss"]).all() and np.isfinite(hist["accuracy"]).all()
+    metrics = evaluate_run(result, ds)
+    assert len(metrics["confusion_matrix"]) == 10
+
+
+def test_model_for_the_wrong_input_shape_is_refused(tmp_path, tiny_mnist):
+    from helpers.models import build_model
+
+    cfg = make_config("report2", "vgg11", "mnist", epochs=1)
+    with pytest.raises(ValueError, match=r"built for input shape \(32, 32, 3\).*\(28, 28, 1\)"):
+        train(cfg, tiny_mnist, RunDir(tmp_path, "x"), model=build_model("vgg11", (32, 32, 3)))
+
+
+def test_unwritable_output_dir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(PermissionError, match="cannot be written"):
+        RunDir(blocker, "r").create()
+
+
+def test_atomic_write_replaces_whole_files(tmp_path):
+    p = tmp_path / "a" / "m.json"
+    atomic_write(p, "1")
+    atomic_write(p, "22")
+    assert p.read_text() == "22" and [f.name for f in p.parent.iterdir()] == ["m.json"]
+
+
+def test_load_runs_marks_unfinished_runs(tmp_path):
+    RunDir(tmp_path, "half").create().write_json("config.json", {"model": "vgg11", "dataset": "mnist"})
+    runs = load_runs(tmp_path)
+    assert runs.loc[0, "status"] == "unfinished" and runs.loc[0, "model"] == "vgg11"
+    assert load_runs(tmp_path / "nothing").empty
