@@ -5,6 +5,7 @@
     python run_all.py --profile smoke      # synthetic data, every notebook in minutes (what the tests run)
     python run_all.py --profile full       # full data, each recipe's epochs (GPU)
     python run_all.py --list               # the experiments of a profile, and which are finished
+    python run_all.py --profile smoke --pdf  # ... and outputs/report.pdf (exit status 3: PDF not built)
 
 Executed notebooks: ``<output-dir>/runs/<experiment>/notebook.ipynb`` for training experiments, else
 ``<output-dir>/notebooks/<experiment>.ipynb``; logs in ``<output-dir>/logs/``; the summary in
@@ -281,6 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rerun experiments that already finished")
     p.add_argument("--shard", metavar="i/n", help="run only the i-th of n deterministic shares of the matrix")
     p.add_argument("--timeout", type=float, default=None, help="seconds allowed per notebook (default: no limit)")
+    p.add_argument("--pdf", nargs="?", const="report", choices=["report", "all"],
+                   help="build <output-dir>/report.pdf and report.html from the results; 'all' also exports every "
+                        "executed notebook to its own PDF (needs xelatex; exit status 3 when the PDF was not built)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     return p
 
@@ -336,7 +340,26 @@ def main(argv=None) -> int:
     failed = [r["experiment"] for r in results if r["status"] != "ok"]
     print(f"Wall time {time.perf_counter() - t0:.0f} s; {len(results) - len(failed)} ok, {len(failed)} failed"
           + (f": {', '.join(failed)}" if failed else ""))
+    if args.pdf and not make_report(output_dir, args.profile, args.pdf):
+        return 3
     return 1 if failed else 0
+
+
+def make_report(output_dir: Path, profile: str, which: str) -> bool:
+    """Export the report; False (after saying why in one line) when the PDF was not built."""
+    from helpers.report import build_report
+
+    t0 = time.perf_counter()
+    result = build_report(output_dir, profile, which)
+    if result.html:
+        print(f"Report (HTML): {result.html}")
+    for path in result.notebook_pdfs:
+        print(f"Notebook PDF: {path}")
+    if result.pdf:
+        print(f"Report (PDF): {result.pdf} ({time.perf_counter() - t0:.0f} s)")
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    return result.pdf_built
 
 
 if __name__ == "__main__":

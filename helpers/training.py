@@ -50,6 +50,7 @@ BASE = {
     "mixed_precision": "auto",  # "auto": on for GPUs with tensor cores (compute capability >= 7.0)
     "jit_compile": "auto",  # "auto": XLA on GPUs only
     "steps_per_execution": 1,
+    "distribute": "auto",  # "auto": MirroredStrategy over all GPUs when there are several; "mirrored"; "off"
 }
 
 # Recipes: defaults, then rules matched against "<model>/<dataset>" in order (later rules win).
@@ -114,10 +115,11 @@ def make_config(recipe: str, model: str, dataset: str, **overrides) -> dict:
 def _check_config(c: dict) -> None:
     """Clear one-line errors for values that would otherwise fail deep inside TensorFlow."""
     choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES, "augment": AUGMENTATIONS,
-               "normalization": ("scale", "standardize")}
+               "normalization": ("scale", "standardize"), "distribute": ("auto", "mirrored", "off"),
+               "mixed_precision": ("auto", True, False), "jit_compile": ("auto", True, False)}
     for key, valid in choices.items():
         if c[key] not in valid:
-            raise ValueError(f"Unknown {key} {c[key]!r}; valid: {', '.join(valid)}.")
+            raise ValueError(f"Unknown {key} {c[key]!r}; valid: {', '.join(str(v) for v in valid)}.")
     if not isinstance(c["epochs"], (int, np.integer)) or c["epochs"] < 1:
         raise ValueError(f"epochs must be a whole number >= 1, got {c['epochs']!r}.")
     if not isinstance(c["batch_size"], (int, np.integer)) or c["batch_size"] < 1:
@@ -144,13 +146,28 @@ def _gpu_capability():
 
 
 def resolve_acceleration(config: dict) -> dict:
-    """Turn "auto" into on/off for this machine: mixed precision on tensor-core GPUs, XLA on GPUs."""
+    """Turn "auto" into on/off for this machine: mixed precision on tensor-core GPUs, XLA on GPUs,
+    MirroredStrategy when there are several GPUs ("mirrored" also mirrors over several logical CPUs)."""
+    import tensorflow as tf
+
     cc = _gpu_capability()
-    mp, jit = config["mixed_precision"], config["jit_compile"]
+    mp, jit, dist = config["mixed_precision"], config["jit_compile"], config["distribute"]
+    n_gpus = len(tf.config.list_logical_devices("GPU"))
     return {
         "mixed_precision": bool(cc and cc >= (7, 0)) if mp == "auto" else bool(mp),
         "jit_compile": bool(cc) if jit == "auto" else bool(jit),
+        "distribute": (n_gpus > 1) if dist == "auto" else dist == "mirrored",
     }
+
+
+def make_strategy(enabled: bool):
+    """MirroredStrategy over the GPUs (or, without GPUs, the logical CPUs), else the default strategy."""
+    import tensorflow as tf
+
+    if not enabled:
+        return tf.distribute.get_strategy()
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([d.name for d in devices])
 
 
 def make_schedule(config: dict, steps_per_epoch: int):
@@ -334,21 +351,26 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) 
     run.create()
     keras.utils.set_random_seed(int(config["seed"]))
     accel = resolve_acceleration(config)
+    strategy = make_strategy(accel["distribute"])
     if model is None:
-        model = build_for(config, dataset, accel["mixed_precision"])
+        with strategy.scope():
+            model = build_for(config, dataset, accel["mixed_precision"])
     expected = tuple(model.inputs[0].shape[1:])
     if expected != dataset.input_shape:
         raise ValueError(f"Model {model.name!r} was built for input shape {expected}, but {dataset.name} images "
                          f"are {dataset.input_shape}; build it with build_model(name, {dataset.input_shape}).")
     prep = Preprocessing.fit(dataset.x_train, config["normalization"])
-    batch = int(config["batch_size"])
+    # Under MirroredStrategy batch_size is per replica: each device keeps the batch the recipe was tuned for.
+    batch = int(config["batch_size"]) * strategy.num_replicas_in_sync
+    accel["replicas"] = strategy.num_replicas_in_sync
     multi = list(model.output_names) if len(model.outputs) > 1 else None
     pipe = dict(batch_size=batch, num_classes=dataset.num_classes, preprocessing=prep, output_names=multi)
     train_ds = make_pipeline(dataset.x_train, dataset.y_train, training=True, augment=config["augment"],
                              seed=int(config["seed"]), **pipe)
     val_ds = make_pipeline(dataset.x_val, dataset.y_val, **pipe) if len(dataset.y_val) else None
     steps = math.ceil(len(dataset.y_train) / batch)
-    compile_model(model, config, steps, jit_compile=accel["jit_compile"])
+    with strategy.scope():
+        compile_model(model, config, steps, jit_compile=accel["jit_compile"])
 
     run.write_json(RunDir.CONFIG, {
         **config, "resolved": accel, "normalization_mean": prep.mean, "normalization_std": prep.std,
@@ -406,6 +428,7 @@ def evaluate_run(result: TrainResult, dataset: Dataset, batch_size: int = 256) -
         "inference_images_per_s": evaluation.inference_throughput(model, x_test[:n_infer], batch_size=batch_size)
         if n_infer else None,
         "params": count_params(result.model),
+        "flops_per_image": evaluation.count_flops(model, dataset.input_shape),
         "resumed_from_epoch": result.resumed_from_epoch,
     })
     run = result.run

@@ -1,0 +1,138 @@
+"""Static checks of the notebooks (nothing is executed): format, hygiene, parameters, Colab cell, no progress bars.
+
+Fast on purpose: these run on every commit, while executing the notebooks is the slow tests' and run_all's job.
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from helpers.experiments import EXPERIMENTS, PROFILES, parameters_for
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+BADGE = "https://colab.research.google.com/github/cnn-course-kit/cnn-course-kit/blob/main/notebooks/{name}"
+
+TRAIN_PARAMS = {
+    "experiment", "dataset", "model", "recipe", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment",
+    "label_smoothing", "weight_decay", "val_size", "train_size", "test_size", "data_dir", "synthetic", "seed",
+    "output_dir", "run_name",
+}
+REQUIRED = {
+    "01_data_loading.ipynb": {"data_dir", "synthetic", "seed", "output_dir", "train_size", "val_size",
+                              "augment_preview"},
+    "02_vgg.ipynb": TRAIN_PARAMS,
+    "03_resnet.ipynb": TRAIN_PARAMS,
+    "04_googlenet.ipynb": TRAIN_PARAMS,
+    "05_evaluation_appendix.ipynb": {"output_dir", "profile", "save_figures"},
+}
+DEFAULT_MODEL = {"02_vgg.ipynb": "vgg16", "03_resnet.ipynb": "resnet18", "04_googlenet.ipynb": "googlenet"}
+NAMES = sorted(REQUIRED)
+
+
+def read(name):
+    return nbformat.read(NOTEBOOKS / name, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def parameters(name):
+    return papermill.inspect_notebook(str(NOTEBOOKS / name))
+
+
+def test_all_notebooks_present():
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_valid_and_stored_without_outputs(name):
+    nb = read(name)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    for i, cell in enumerate(code_cells(nb)):
+        assert cell.outputs == [], f"{name}: code cell {i} has stored outputs"
+        assert cell.execution_count is None, f"{name}: code cell {i} has an execution count"
+    assert "papermill" not in nb.metadata, f"{name}: papermill metadata left in (an executed copy was saved)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_parameters_cell_with_the_required_names(name):
+    nb = read(name)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].cell_type == "code", f"{name}: needs exactly one code cell tagged parameters"
+    params = parameters(name)
+    missing = REQUIRED[name] - set(params)
+    # papermill's parser silently drops lines it cannot read (e.g. "int | None" annotations): a dropped name is a
+    # misspelling to run_all's check, so every assignment in the cell must come back from inspect_notebook.
+    assigned = {m.group(1) for m in re.finditer(r"^(\w+)\s*[:=]", tagged[0].source, re.M)}
+    assert not missing, f"{name}: parameters missing or unreadable by papermill: {sorted(missing)}"
+    assert assigned == set(params), f"{name}: papermill cannot read {sorted(assigned - set(params))}"
+    for p in params.values():
+        assert p["inferred_type_name"] != "None", f"{name}: parameter {p['name']} has no type annotation"
+        assert p["help"], f"{name}: parameter {p['name']} has no comment explaining it"
+    if name in DEFAULT_MODEL:
+        assert params["model"]["default"] == f'"{DEFAULT_MODEL[name]}"'
+        assert params["dataset"]["default"] == '"cifar10"'
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_experiment_matrix_uses_only_known_parameters(profile):
+    """Every parameter run_all would pass (any experiment, any profile) is a parameter of that notebook."""
+    known = {name: set(parameters(name)) for name in NAMES}
+    for e in EXPERIMENTS.values():
+        assert e.notebook in known, f"{e.name}: unknown notebook {e.notebook}"
+        passed = set(parameters_for(e, profile, "outputs", data_dir="data"))
+        assert passed <= known[e.notebook], f"{e.name} ({profile}): {sorted(passed - known[e.notebook])} unknown"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_colab_badge_points_at_this_notebook(name):
+    first = read(name).cells[0]
+    assert first.cell_type == "markdown"
+    assert BADGE.format(name=name) in first.source
+    assert "colab-badge.svg" in first.source
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_install_cell_only_on_colab_and_never_touches_the_stack(name):
+    nb = read(name)
+    first = code_cells(nb)[0].source
+    assert '"google.colab" in sys.modules' in first
+    install_lines = [line for line in first.splitlines() if "pip" in line or "git clone" in line]
+    assert install_lines and all(line.startswith((" ", "\t")) for line in install_lines), "installs must be guarded"
+    for cell in code_cells(nb):
+        for line in cell.source.splitlines():
+            if "pip" not in line:
+                continue
+            assert not re.search(r"pip\s+install\s+.*(-e\b|--editable)", line), f"{name}: pip install -e: {line}"
+            assert not re.search(r"(-U\b|--upgrade|--force-reinstall)", line), f"{name}: upgrades: {line}"
+            assert not re.search(r"\b(tensorflow|keras|numpy|ipykernel|pyzmq)\b", line), f"{name}: {line}"
+            assert "--no-deps" in line or "/content/cnn-course-kit" not in line, f"{name}: kit without --no-deps"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_progress_bars(name):
+    for cell in code_cells(read(name)):
+        assert not re.search(r"verbose\s*=\s*(1|True|\"auto\"|'auto')", cell.source), f"{name}: verbose progress bar"
+        assert "tqdm" not in cell.source, f"{name}: tqdm progress bar"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_html_only_outputs(name):
+    """Styler and HTML() vanish from LaTeX PDFs: tables are plain DataFrames."""
+    for cell in code_cells(read(name)):
+        assert ".style" not in cell.source and "HTML(" not in cell.source, f"{name}: HTML-only output"
+
+
+@pytest.mark.parametrize("name", NAMES[:4])
+def test_markdown_explains_the_code(name):
+    """The teaching notebooks (not the appendix, a report generator) have at least as much narrative as code."""
+    nb = read(name)
+    md_chars = sum(len(c.source) for c in nb.cells if c.cell_type == "markdown")
+    code_chars = sum(len(c.source) for c in code_cells(nb))
+    assert md_chars >= code_chars, f"{name}: {md_chars} characters of markdown for {code_chars} of code"

@@ -1,0 +1,41 @@
+"""The repository's promises: one list of dependencies, README commands that CI really runs."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_environment_yml_installs_the_project_itself():
+    """environment.yml only brings Python and pip; the packages come from pyproject.toml (no drift possible)."""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    conda = sorted(d.split("=")[0] for d in deps if isinstance(d, str))
+    assert conda == ["pip", "python"], f"conda packages besides python/pip drift from pyproject.toml: {conda}"
+    pip = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert pip == ['-e ".[dev]"'] or pip == ["-e .[dev]"], pip
+    python = next(d for d in deps if isinstance(d, str) and d.startswith("python"))
+    major_minor = tuple(int(v) for v in python.split("=")[1].split(".")[:2])
+    assert major_minor in ((3, 11), (3, 12))
+
+
+def test_dependencies_have_no_upper_pins_on_colab_packages():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = {re.split(r"[<>=!~ \[]", d)[0].lower(): d for d in project["dependencies"]}
+    for name in ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "matplotlib", "seaborn", "papermill",
+                 "nbconvert", "ipykernel", "jupyterlab"):
+        assert name in deps, name
+    for name in ("tensorflow", "keras", "numpy"):
+        assert "<" not in deps[name] and "==" not in deps[name], deps[name]
+    assert any(d.startswith("pytest") for d in project["optional-dependencies"]["dev"])
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    command = ci[-1].replace("pip install -q ", "pip install ")
+    assert command in readme, f"README lacks CI's test command: {command}"
+    assert "python run_all.py" in readme

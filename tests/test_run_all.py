@@ -1,0 +1,171 @@
+"""run_all.py end to end: the smoke profile through papermill with real kernels, skips, failures, bad input."""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import run_all  # noqa: E402
+from helpers.experiments import EXPERIMENTS, NOTEBOOKS, PROFILES, Experiment, experiments_for  # noqa: E402
+
+
+def run_cli(*args, timeout=1200):
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+    return proc, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("smoke")
+    proc, seconds = run_cli("--profile", "smoke", "--output-dir", str(out))
+    print(f"smoke profile: {seconds:.0f} s")
+    return out, proc, seconds
+
+
+def test_smoke_profile_runs_every_notebook(smoke):
+    out, proc, seconds = smoke
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    summary = pd.read_csv(out / "summary.csv")
+    expected = [e.name for e in experiments_for("smoke")]
+    assert summary["experiment"].tolist() == expected
+    assert (summary["status"] == "ok").all(), summary
+    assert {e.notebook for e in experiments_for("smoke")} == set(NOTEBOOKS.values())  # every notebook
+    assert "Summary" in proc.stdout and "[1/" in proc.stdout  # progress over experiments
+    assert seconds < 900
+
+
+def test_smoke_runs_write_complete_run_directories(smoke):
+    out, _, _ = smoke
+    for exp in experiments_for("smoke"):
+        if not run_all.is_training(exp):
+            continue
+        run = out / "runs" / exp.name
+        for name in ("config.json", "history.csv", "metrics.json", "predictions.npz", "summary.txt", "model.keras",
+                     "notebook.ipynb"):
+            assert (run / name).is_file(), (exp.name, name)
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert 0 <= metrics["test_accuracy"] <= 1 and metrics["params"]["total"] > 0
+        config = json.loads((run / "config.json").read_text())
+        assert config["experiment"] == exp.name and config["data"]["source"] == "synthetic"
+        assert config["model"] == exp.params["model"] and config["epochs"] == 1
+        figures = list((run / "figures").glob("*.png"))
+        assert len(figures) >= 3, (exp.name, figures)
+        executed = json.loads((run / "notebook.ipynb").read_text())
+        text = json.dumps(executed)
+        assert "\\u0008" not in text and "\\r" not in text.replace("\\r\\n", "")  # no progress bars
+
+
+def test_appendix_shows_results_table_and_figures(smoke):
+    out, _, _ = smoke
+    nb = json.loads((out / "notebooks" / "evaluation_appendix.ipynb").read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = json.dumps(outputs)
+    assert "r1_exp1_vgg16_mnist" in text and "99.33" in text  # our result beside the report's
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    assert list((out / "figures").glob("*.pdf"))
+
+
+def test_second_run_skips_finished_experiments(smoke):
+    out, _, _ = smoke
+    proc, seconds = run_cli("--profile", "smoke", "--output-dir", str(out))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    summary = pd.read_csv(out / "summary.csv").set_index("experiment")
+    trained = [e.name for e in experiments_for("smoke") if run_all.is_training(e)]
+    assert (summary.loc[trained, "status"] == "skipped (finished)").all()
+    assert summary.loc["evaluation_appendix", "status"] == "ok"  # the appendix always refreshes
+    listing = subprocess.run([sys.executable, "run_all.py", "--profile", "smoke", "--list", "--output-dir", str(out)],
+                             capture_output=True, text=True, cwd=ROOT).stdout
+    assert "best_vgg16_cifar10" in listing and "finished" in listing
+
+
+def test_a_failing_notebook_is_reported_and_the_others_run(tmp_path, monkeypatch, capsys):
+    bad = Experiment("broken_vgg", NOTEBOOKS["vgg"], {"model": "vgg17", "dataset": "mnist", "recipe": "report2"})
+    good = EXPERIMENTS["data_overview"]
+    monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [bad, good])
+    code = run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path)])
+    assert code == 1
+    summary = pd.read_csv(tmp_path / "summary.csv").set_index("experiment")
+    assert summary.loc["broken_vgg", "status"] == "failed" and "vgg17" in summary.loc["broken_vgg", "error"]
+    assert summary.loc["data_overview", "status"] == "ok"
+    executed = (tmp_path / "runs" / "broken_vgg" / "notebook.ipynb").read_text()
+    assert "An Exception was encountered" in executed  # papermill marks the failing cell
+    assert "1 failed: broken_vgg" in capsys.readouterr().out
+
+
+def test_timeout_is_a_failure_that_keeps_the_notebook(tmp_path, monkeypatch):
+    monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [EXPERIMENTS["data_overview"]])
+    code = run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path), "--timeout", "3"])
+    assert code == 1
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary.loc[0, "status"] == "timeout" and "--timeout 3" in summary.loc[0, "error"]
+
+
+def test_misspelled_parameter_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    typo = Experiment("typo", NOTEBOOKS["vgg"], {"model": "vgg11", "dataset": "mnist", "recipe": "report2", "epoch": 1})
+    monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [EXPERIMENTS["data_overview"], typo])
+    assert run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "typo: epoch not in 02_vgg.ipynb" in err and "epochs" in err
+    assert not (tmp_path / "logs").exists() and not (tmp_path / "runs").exists()
+
+
+def test_every_matrix_parameter_exists_in_its_notebook():
+    for profile in PROFILES:
+        jobs = [(e, run_all.parameters_for(e, profile, "/tmp/x", "/tmp/data")) for e in experiments_for(profile)]
+        run_all.check_parameters(jobs)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--profile", "fast"], "Unknown profile 'fast'; valid: smoke, quick, full"),
+        (["--profile", "smoke", "--only", "nothing_like_this"], "matches no experiment"),
+        (["--data-dir", "/no/such/folder"], "--data-dir '/no/such/folder' does not exist"),
+        (["--shard", "3/2"], "need 1 <= i <= n"),
+        (["--shard", "a/b"], "expected i/n"),
+        (["--jobs", "0"], "--jobs '0': expected a whole number >= 1"),
+        (["--jobs", "two"], "--jobs 'two'"),
+        (["--timeout", "-5"], "--timeout -5"),
+    ],
+)
+def test_bad_command_lines_get_one_line_errors(tmp_path, capsys, args, message):
+    out = tmp_path / "out"
+    assert run_all.main([*args, "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_unwritable_output_dir(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert run_all.main(["--profile", "smoke", "--output-dir", str(blocker / "sub")]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+
+
+def test_no_data_and_no_network_names_both_ways_out(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(run_all, "_online", lambda *a, **k: False)
+    monkeypatch.setattr(run_all, "_keras_cached", lambda dataset: False)
+    t0 = time.perf_counter()
+    assert run_all.main(["--output-dir", str(tmp_path)]) == 2  # no flags: the quick profile
+    err = capsys.readouterr().err
+    assert "--data-dir" in err and "--profile smoke" in err and time.perf_counter() - t0 < 30
+    assert not (tmp_path / "runs").exists()
+
+
+def test_shards_partition_the_matrix():
+    names = {e.name for e in experiments_for("full")}
+    shares = [{e.name for e in experiments_for("full") if run_all.in_shard(e, (i, 3))} for i in (1, 2, 3)]
+    assert set.union(*shares) == names
+    trained = [s - {"evaluation_appendix"} for s in shares]
+    assert sum(len(s) for s in trained) == len(names) - 1 and all(trained)
