@@ -39,13 +39,26 @@ def main_output_model(model):
     return inference_model(model)
 
 
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    """Silence TensorFlow's Python logger inside the block (profiler deprecation notices, retracing notices)."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def predict(model, x, batch_size: int = 256) -> np.ndarray:
     """Return class probabilities (N, C) float32 for an array or a batched `tf.data.Dataset` of x or (x, y)."""
     model = main_output_model(model)
-    if hasattr(x, "element_spec"):  # a tf.data.Dataset is already batched; Keras ignores the y of (x, y)
-        y_prob = model.predict(x, verbose=0)
-    else:
-        y_prob = model.predict(x, batch_size=batch_size, verbose=0)
+    with _quiet_tensorflow():  # each new model traces its predict function once: not worth a warning in a PDF
+        if hasattr(x, "element_spec"):  # a tf.data.Dataset is already batched; Keras ignores the y of (x, y)
+            y_prob = model.predict(x, verbose=0)
+        else:
+            y_prob = model.predict(x, batch_size=batch_size, verbose=0)
     if isinstance(y_prob, dict | list | tuple):  # a model whose outputs are not exposed as `model.outputs`
         y_prob = next(iter(y_prob.values())) if isinstance(y_prob, dict) else y_prob[0]
     return np.asarray(y_prob, dtype=np.float32)
@@ -131,8 +144,9 @@ def inference_throughput(model, x, batch_size: int = 256, repeats: int = 3, warm
     x = np.asarray(x)
     n_used = max(len(x) // batch_size * batch_size, min(len(x), batch_size))
     batches = [x[i : i + batch_size] for i in range(0, n_used, batch_size)]
-    for i in range(warmup):
-        model.predict_on_batch(batches[i % len(batches)])
+    with _quiet_tensorflow():
+        for i in range(warmup):
+            model.predict_on_batch(batches[i % len(batches)])
     rates = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -142,25 +156,13 @@ def inference_throughput(model, x, batch_size: int = 256, repeats: int = 3, warm
     return float(np.median(rates))
 
 
-@contextlib.contextmanager
-def _quiet_tensorflow_logger():
-    """Silence TensorFlow's Python logger (the profiler prints v1 deprecation notices) inside the block."""
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def count_flops(model, input_shape=None) -> int | None:
     """Return floating-point operations per image (a multiply-add counts 2) from TensorFlow's profiler.
 
     The model's first output is traced at batch 1 in inference mode, its variables frozen to constants, and the
-    profiler's `float_operation` counts summed: Conv2D/MatMul (2 x MACs), bias adds, element-wise ops and
-    softmax; ops without a registered FLOP count (e.g. ReLU, pooling, fused batch norm) add nothing, so the total
-    is dominated by convolutions and dense layers. Returns None with a warning where the profiler fails.
+    profiler's `float_operation` counts summed: Conv2D/MatMul (2 x MACs) plus the small change of bias adds,
+    element-wise arithmetic (batch norm, residual adds), pooling and softmax; ReLU and concatenation count
+    nothing. Returns None with a warning where the profiler fails.
     """
     try:
         import tensorflow as tf
@@ -173,7 +175,7 @@ def count_flops(model, input_shape=None) -> int | None:
         graph = convert_variables_to_constants_v2(concrete).graph
         options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
         options["output"] = "none"
-        with _quiet_tensorflow_logger():
+        with _quiet_tensorflow():
             profile = tf.compat.v1.profiler.profile(
                 graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=options
             )

@@ -234,7 +234,7 @@ def plot_pixel_histogram(x, channel_names=None) -> Figure:
     for c, name in enumerate(names):
         values = x[..., c].ravel()
         counts, _ = np.histogram(values, bins=edges)
-        label = f"{name} (mean {values.mean(dtype=np.float64):.3g}, std {values.std(dtype=np.float64):.3g})"
+        label = f"{name} (mean {values.mean(dtype=np.float64):.4g}, std {values.std(dtype=np.float64):.4g})"
         ax.stairs(
             counts / max(counts.sum(), 1),
             edges,

@@ -99,6 +99,14 @@ def test_colab_badge_points_at_this_notebook(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_no_remote_images_in_markdown(name):
+    """A markdown image of a URL (e.g. the badge as ![](...svg)) makes `nbconvert --to pdf` fail in xelatex."""
+    for cell in read(name).cells:
+        if cell.cell_type == "markdown":
+            assert not re.search(r"!\[[^\]]*\]\(\s*https?://", cell.source), f"{name}: remote markdown image"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_install_cell_only_on_colab_and_never_touches_the_stack(name):
     nb = read(name)
     first = code_cells(nb)[0].source

@@ -1,9 +1,9 @@
 """The repository's promises: one list of dependencies, README commands that CI really runs."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
