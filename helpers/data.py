@@ -28,6 +28,7 @@ __all__ = [
     "DatasetError",
     "Preprocessing",
     "load_dataset",
+    "load_test_split",
     "make_pipeline",
 ]
 
@@ -122,6 +123,23 @@ def load_dataset(
     if test_size is not None:
         x_test, _, y_test, _ = _split(x_test, y_test, test_size, seed, "test_size", keep=True)
     return Dataset(name, x_train, y_train, x_val, y_val, x_test, y_test, list(_CLASSES[name]), source)
+
+
+def load_test_split(config: dict) -> Dataset:
+    """A finished run's test images again, from its config.json (same source, test subset and seed).
+
+    Run directories keep predictions, not images; galleries of right and wrong predictions reload them here.
+    """
+    source = config["data"]["source"]
+    if source == "synthetic":
+        where = {"synthetic": True}
+    elif source == "keras.datasets":
+        where = {}
+    else:  # the mnist.npz / .tar.gz file, the extracted cifar-10-batches-py folder, or a folder of batches
+        path = Path(source)
+        where = {"data_dir": path.parent if path.is_file() or path.name == _CIFAR_DIR else path}
+    return load_dataset(config["dataset"], val_size=config["val_size"], test_size=config["data"]["test"],
+                        seed=config["seed"], **where)
 
 
 def _check_name(name: str) -> str:

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
 
-__all__ = ["environment_info", "in_colab", "setup"]
+__all__ = ["environment_info", "import_tensorflow_quietly", "in_colab", "setup"]
+
+
+@contextlib.contextmanager
+def _stderr_fd_silenced():
+    """Send file descriptor 2 to /dev/null for a moment (C++ libraries write there, past Python's sys.stderr)."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow without its C++ start-up lines (oneDNN, CUDA probing), which no log level silences
+    and which would otherwise land in every executed notebook and PDF."""
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_fd_silenced():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe prints here
+
+
+import_tensorflow_quietly()
 
 
 def in_colab() -> bool:

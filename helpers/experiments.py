@@ -34,6 +34,7 @@ class Experiment:
     table: str | None = None  # where in the report: "Exp. 1", "Table IV", ...
     reported: float | None = None  # the report's test accuracy in %
     tags: tuple[str, ...] = ()
+    label: str = ""  # the row's name in the report's table ("VGG16 with lr=0.01")
 
 
 def _matrix() -> list[Experiment]:
@@ -50,42 +51,47 @@ def _matrix() -> list[Experiment]:
                              "report1", where, acc, tags=("quick",) + (("smoke",) if ds == "mnist" else ())))
     # Report 2: Tables I-VI, 10 epochs, lr 0.001, batch 64 (MNIST, CIFAR-10).
     aug = {"mnist": "shift_rotate", "cifar10": "flip_crop"}
-    vgg_rows = [  # (suffix, model, overrides, (MNIST %, CIFAR-10 %))
-        ("vgg16", "vgg16", {}, (99.1, 78.6)),
-        ("vgg11", "vgg11", {}, (99.1, 73.6)),
-        ("vgg19", "vgg19", {}, (83.0, 78.5)),
-        ("vgg16_lr0.01", "vgg16", {"lr": 0.01}, (96.9, 79.2)),
-        ("vgg16_sgd", "vgg16", {"optimizer": "sgd"}, (90.2, 65.6)),
-        ("vgg16_sgd_momentum", "vgg16", {"optimizer": "sgd_momentum"}, (98.0, 78.6)),
-        ("vgg16_adam", "vgg16", {"optimizer": "adam"}, (98.2, 82.3)),
-        ("vgg16_augment", "vgg16", {"augment": "AUG"}, (98.98, 72.5)),
+    vgg_rows = [  # (suffix, model, overrides, (MNIST %, CIFAR-10 %), the report's row name)
+        ("vgg16", "vgg16", {}, (99.1, 78.6), "VGG16"),
+        ("vgg11", "vgg11", {}, (99.1, 73.6), "VGG11"),
+        ("vgg19", "vgg19", {}, (83.0, 78.5), "VGG19"),
+        ("vgg16_lr0.01", "vgg16", {"lr": 0.01}, (96.9, 79.2), "VGG16 with lr=0.01"),
+        ("vgg16_sgd", "vgg16", {"optimizer": "sgd"}, (90.2, 65.6), "VGG16 with SGD"),
+        ("vgg16_sgd_momentum", "vgg16", {"optimizer": "sgd_momentum"}, (98.0, 78.6), "VGG16 with SGD and momentum"),
+        ("vgg16_adam", "vgg16", {"optimizer": "adam"}, (98.2, 82.3), "VGG16 with ADAM"),
+        ("vgg16_augment", "vgg16", {"augment": "AUG"}, (98.98, 72.5), "VGG16 with Data Augmentation"),
     ]
     resnet_rows = [
-        ("resnet18", "resnet18", {}, (99.3, 78.9)),
-        ("resnet18_lr0.01", "resnet18", {"lr": 0.01}, (98.1, 80.4)),
-        ("resnet18_sgd", "resnet18", {"optimizer": "sgd"}, (97.0, 64.6)),
-        ("resnet18_sgd_momentum", "resnet18", {"optimizer": "sgd_momentum"}, (97.3, 78.4)),
-        ("resnet18_adam", "resnet18", {"optimizer": "adam"}, (98.29, 81.8)),
-        ("resnet18_augment", "resnet18", {"augment": "AUG"}, (97.9, 81.2)),
+        ("resnet18", "resnet18", {}, (99.3, 78.9), "ResNet18"),
+        ("resnet18_lr0.01", "resnet18", {"lr": 0.01}, (98.1, 80.4), "ResNet18 with lr=0.01"),
+        ("resnet18_sgd", "resnet18", {"optimizer": "sgd"}, (97.0, 64.6), "ResNet18 with SGD"),
+        ("resnet18_sgd_momentum", "resnet18", {"optimizer": "sgd_momentum"}, (97.3, 78.4),
+         "ResNet18 with SGD and momentum"),
+        ("resnet18_adam", "resnet18", {"optimizer": "adam"}, (98.29, 81.8), "ResNet18 with Adam"),
+        ("resnet18_augment", "resnet18", {"augment": "AUG"}, (97.9, 81.2), "ResNet18 with Data Augmentation"),
     ]
     for i, ds in enumerate(("mnist", "cifar10")):
         tables = ("Table I", "Table II", "Table III") if ds == "mnist" else ("Table IV", "Table V", "Table VI")
         for rows, nb, table in ((vgg_rows, "vgg", tables[0]), (resnet_rows, "resnet", tables[1])):
-            for suffix, model, over, accs in rows:
+            for suffix, model, over, accs, label in rows:
                 params = {"model": model, "dataset": ds, "recipe": "report2",
                           **{k: (aug[ds] if v == "AUG" else v) for k, v in over.items()}}
                 tags = ("quick",) if suffix in ("vgg11", "vgg16", "vgg19", "resnet18") else ()
-                ex.append(Experiment(f"r2_{suffix}_{ds}", NOTEBOOKS[nb], params, "report2", table, accs[i], tags))
+                ex.append(Experiment(f"r2_{suffix}_{ds}", NOTEBOOKS[nb], params, "report2", table, accs[i], tags,
+                                     label))
         g = {"model": "googlenet", "dataset": ds, "recipe": "report2"}
         if ds == "mnist":
-            rows = [("googlenet_adam", {"optimizer": "adam"}, 99.23),
-                    ("googlenet_adam_augment", {"optimizer": "adam", "augment": aug[ds]}, 99.23),
-                    ("googlenet_augment", {"augment": aug[ds]}, 99.1)]
+            rows = [("googlenet_adam", {"optimizer": "adam"}, 99.23, "GoogLeNet with adam"),
+                    ("googlenet_adam_augment", {"optimizer": "adam", "augment": aug[ds]}, 99.23,
+                     "GoogLeNet with adam and data augmentation"),
+                    ("googlenet_augment", {"augment": aug[ds]}, 99.1, "GoogLeNet with data augmentation")]
         else:
-            rows = [("googlenet_sgd", {"optimizer": "sgd_momentum"}, 76.48),
-                    ("googlenet_sgd_augment", {"optimizer": "sgd_momentum", "augment": aug[ds]}, 76.1)]
-        for suffix, over, acc in rows:
-            ex.append(Experiment(f"r2_{suffix}_{ds}", NOTEBOOKS["googlenet"], {**g, **over}, "report2", tables[2], acc))
+            rows = [("googlenet_sgd", {"optimizer": "sgd_momentum"}, 76.48, "GoogLeNet with SGD"),
+                    ("googlenet_sgd_augment", {"optimizer": "sgd_momentum", "augment": aug[ds]}, 76.1,
+                     "GoogLeNet with SGD and data augmentation")]
+        for suffix, over, acc, label in rows:
+            ex.append(Experiment(f"r2_{suffix}_{ds}", NOTEBOOKS["googlenet"], {**g, **over}, "report2", tables[2], acc,
+                                 label=label))
     # The ResNet paper's degradation experiment: plain vs residual at two depths.
     for model in ("plain18", "resnet18", "plain34", "resnet34"):
         tags = ("smoke",) if model == "plain18" else ()

@@ -44,7 +44,7 @@ def show_table(frame, floatfmt: str = ".2f", index: bool = False):
     if frame is None or len(frame) == 0:
         display(Markdown("*(no rows)*"))
         return
-    display(Markdown(frame.to_markdown(index=index, floatfmt=floatfmt)))
+    display(Markdown(frame.to_markdown(index=index, floatfmt=floatfmt, missingval="–")))
 
 
 def git_commit(root: Path | None = None) -> str:
@@ -103,8 +103,9 @@ def _latex_errors(log: str, context: int = 3) -> str:
     lines = log.splitlines()
     picked = []
     for i, line in enumerate(lines):
-        if line.startswith("!") or re.match(r"^l\.\d+", line):
-            picked.extend(lines[i:i + context])
+        if line.startswith("!"):  # the error, then its context up to the "l.<line number>" line
+            end = next((j for j in range(i + 1, min(i + 8, len(lines))) if re.match(r"^l\.\d+", lines[j])), i + context)
+            picked.extend(lines[i:end + 1])
     return "\n".join(dict.fromkeys(picked)) or "\n".join(lines[-20:])
 
 

@@ -153,9 +153,10 @@ def load_runs(output_dir: str | Path):
         params = metrics.get("params", {})
         row["params_total"] = params.get("total")
         row["params_trainable"] = params.get("trainable")
+        row["flops_per_image"] = metrics.get("flops_per_image")
         rows.append(row)
     columns = ["run_name", "status", "experiment", "dataset", "model", "recipe", "optimizer", "lr", "schedule",
                "epochs", "batch_size", "augment", "loss", "label_smoothing", "weight_decay", "seed", "test_accuracy",
                "val_accuracy", "epochs_run", "train_seconds", "train_images_per_s", "inference_images_per_s",
-               "params_total", "params_trainable", "accelerator", "path"]
+               "params_total", "params_trainable", "flops_per_image", "accelerator", "path"]
     return pd.DataFrame(rows, columns=columns)

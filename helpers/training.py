@@ -68,8 +68,10 @@ RECIPES = {
         ],
     },
     "report2": {
+        # The report names RMSprop, SGD (+ momentum) and Adam; rows that name no optimizer are read as RMSprop,
+        # so that its "VGG16" and "VGG16 with ADAM" rows are different runs.
         "about": "Report 2 (10 epochs, lr 0.001, batch 64: the largest its hardware allowed).",
-        "defaults": {"epochs": 10, "batch_size": 64, "optimizer": "adam", "lr": 1e-3, "val_size": 0.1},
+        "defaults": {"epochs": 10, "batch_size": 64, "optimizer": "rmsprop", "lr": 1e-3, "val_size": 0.1},
         "rules": [("googlenet/cifar10", {"optimizer": "sgd_momentum"})],
     },
     "best": {
@@ -250,8 +252,14 @@ def build_for(config: dict, dataset: Dataset, mixed_precision: bool = False):
 
 def summary_text(model, line_length: int = 110) -> str:
     """``model.summary()`` as text (Keras 3 draws its tables with box-drawing characters)."""
+    from unittest import mock
+
+    import rich.console
+
     lines = []
-    model.summary(line_length=line_length, print_fn=lambda line, **kw: lines.append(line))
+    # Inside Jupyter, rich would also emit an empty HTML display for the captured table.
+    with mock.patch.object(rich.console, "_is_jupyter", lambda: False):
+        model.summary(line_length=line_length, print_fn=lambda line, **kw: lines.append(line))
     return "\n".join(lines) + "\n"
 
 
@@ -352,6 +360,9 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) 
     keras.utils.set_random_seed(int(config["seed"]))
     accel = resolve_acceleration(config)
     strategy = make_strategy(accel["distribute"])
+    if model is not None and accel["distribute"]:
+        raise ValueError("With distribute='mirrored' (or several GPUs) train() builds the model itself, inside the "
+                         "strategy's scope: call train() without model=, or pass distribute='off'.")
     if model is None:
         with strategy.scope():
             model = build_for(config, dataset, accel["mixed_precision"])

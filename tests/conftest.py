@@ -3,7 +3,11 @@
 import io
 import os
 import pickle
+import subprocess
+import sys
 import tarfile
+import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -75,3 +79,23 @@ def mnist_dir(tmp_path):
 def cifar_dir(tmp_path):
     write_cifar10(tmp_path)
     return tmp_path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, timeout=1200):
+    """``python run_all.py ARGS`` in a subprocess; returns (CompletedProcess, seconds)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+    return proc, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory):
+    """The whole smoke profile, once per test session, with the PDF report: (output_dir, process, seconds)."""
+    out = tmp_path_factory.mktemp("smoke")
+    proc, seconds = run_cli("--profile", "smoke", "--output-dir", str(out), "--pdf")
+    print(f"smoke profile with --pdf: {seconds:.0f} s")
+    return out, proc, seconds

@@ -14,11 +14,15 @@ import operator
 from collections.abc import Callable
 from functools import partial
 
-import keras
+from helpers.environment import import_tensorflow_quietly
 
-from helpers.models.googlenet import build_googlenet
-from helpers.models.resnet import build_report_resnet50, build_resnet
-from helpers.models.vgg import (
+import_tensorflow_quietly()
+
+import keras  # noqa: E402
+
+from helpers.models.googlenet import build_googlenet  # noqa: E402
+from helpers.models.resnet import build_report_resnet50, build_resnet  # noqa: E402
+from helpers.models.vgg import (  # noqa: E402
     CFG,
     build_report_vgg16_cifar10,
     build_report_vgg16_mnist,

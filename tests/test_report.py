@@ -1,0 +1,93 @@
+"""The PDF report (run_all.py --pdf): built from the smoke profile and checked the way a reader would."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import report
+
+NEEDS_TEX = pytest.mark.skipif(
+    not report.xelatex_available() and os.environ.get("CI") != "true",
+    reason="xelatex/pandoc not installed (apt-get install texlive-xetex texlive-fonts-recommended "
+    "texlive-plain-generic pandoc fonts-dejavu-core poppler-utils); under CI=true this test never skips",
+)
+
+
+def pdftotext(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@NEEDS_TEX
+def test_smoke_report_pdf_reads_right(smoke):
+    out, proc, _ = smoke
+    pdf = out / "report.pdf"
+    assert pdf.is_file(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert (out / "report.html").is_file()
+    text = pdftotext(pdf)
+    assert "\ufffd" not in text  # no lost glyph (Keras' box-drawing summaries need DejaVu Sans Mono)
+    assert "┏" in text or "━" in text  # the model summaries kept their box-drawing characters
+    for title in ("Deep CNNs for image classification", "Git commit", "Hardware", "Profile",
+                  "Results beside the reports", "Missing runs", "Ablations", "Table IV", "The models: size, cost",
+                  "Every finished run in detail", "Appendix: architectures", "reported (%)", "GFLOPs/image",
+                  "precision", "recall", "f1-score"):
+        assert title in text, title
+    for exp in ("r1_exp1_vgg16_mnist", "best_resnet18_cifar10", "best_googlenet_cifar10"):
+        assert exp in text
+    assert not re.search(r"\d+/\d+ ━+", text) and "ms/step" not in text  # no progress bars
+    assert "\x08" not in text and "\r" not in text.replace("\r\n", "\n")
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                             text=True).stdout).group(1))
+    assert 10 <= pages <= 200, pages
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
+    shown = [p for p in (out / "figures").glob("*.png")]  # every figure the appendix showed is also saved
+    assert len([i for i in images if " image " in i]) >= len(shown) >= 10
+    assert all((out / "figures" / f"{p.stem}.pdf").is_file() for p in shown)  # vector copies for write-ups
+
+
+def test_without_tex_the_html_is_written_and_the_hint_is_one_line(smoke, monkeypatch, tmp_path, capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import run_all
+
+    out, _, _ = smoke
+    target = tmp_path / "o"
+    (target / "notebooks").mkdir(parents=True)
+    shutil.copy(out / "notebooks" / "evaluation_appendix.ipynb", target / "notebooks")
+    monkeypatch.setattr(report, "xelatex_available", lambda: False)
+    assert run_all.make_report(target, "smoke", "report") is False
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "apt-get install texlive-xetex" in err[0] and "Colab" in err[0]
+    assert (target / "report.html").is_file() and not (target / "report.pdf").exists()
+
+
+@NEEDS_TEX
+def test_latex_failure_shows_the_relevant_log_lines(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/latex": r"\notACommandAnywhere{}"})]
+    nb.cells = [cell]
+    path = tmp_path / "bad.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(report.ReportError) as e:
+        report.export_pdf(path, tmp_path / "bad.pdf", "bad")
+    msg = str(e.value)
+    assert "Undefined control sequence" in msg and "notACommandAnywhere" in msg and len(msg.splitlines()) < 40
+    assert not (tmp_path / "bad.pdf").exists()
+
+
+def test_latex_error_extraction():
+    log = "line\n! Undefined control sequence.\nl.42 \\foo\n\nmore\n! Missing $ inserted.\nx\ny\nz"
+    picked = report._latex_errors(log)
+    assert "! Undefined control sequence." in picked and "l.42 \\foo" in picked and "! Missing $" in picked
+    assert "more" not in picked
+
+
+def test_report_facts_name_commit_versions_hardware_profile():
+    facts = report.report_facts("quick")
+    assert facts["Profile"] == "quick" and facts["TensorFlow / Keras"].count("/") == 1
+    assert facts["Hardware"].startswith("CPU") and facts["Git commit"]
