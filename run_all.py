@@ -155,15 +155,22 @@ def worker(spec_path: str) -> int:
     import papermill
     from nbclient.exceptions import CellTimeoutError
 
+    from filelock import FileLock, Timeout
+
     spec = json.loads(Path(spec_path).read_text())
     out = Path(spec["output"])
-    out.parent.mkdir(parents=True, exist_ok=True)
     status = {"status": "ok", "error": None}
     try:
-        papermill.execute_notebook(
-            spec["input"], str(out), parameters=spec["parameters"], kernel_name="python3", cwd=str(NOTEBOOK_DIR),
-            execution_timeout=spec["timeout"], log_output=True, progress_bar=False, coalesce_streams=True,
-        )
+        # One process per experiment at a time: a second run_all on the same output folder leaves it alone.
+        with FileLock(spec["lock"], timeout=0):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            papermill.execute_notebook(
+                spec["input"], str(out), parameters=spec["parameters"], kernel_name="python3",
+                cwd=str(NOTEBOOK_DIR), execution_timeout=spec["timeout"], log_output=True, progress_bar=False,
+                coalesce_streams=True,
+            )
+    except Timeout:
+        status = {"status": "locked", "error": f"another process is running it (lock {spec['lock']})"}
     except papermill.PapermillExecutionError as e:
         status = {"status": "failed", "error": f"{e.ename}: {e.evalue}"}
     except CellTimeoutError as e:  # papermill leaves a notebook that looks complete: record it ourselves
@@ -171,7 +178,7 @@ def worker(spec_path: str) -> int:
     except Exception as e:  # kernel death, missing kernel, bad notebook
         status = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
     atomic_write(spec["status"], json.dumps(status))
-    return 0 if status["status"] == "ok" else 1
+    return 0 if status["status"] in ("ok", "locked") else 1
 
 
 class Job:
@@ -182,14 +189,14 @@ class Job:
         self.output = executed_path(exp, output_dir)
         work = output_dir / ".run_all"
         work.mkdir(parents=True, exist_ok=True)
-        self.spec = work / f"{exp.name}.json"
-        self.status_file = work / f"{exp.name}.status.json"
+        self.spec = work / f"{exp.name}.{os.getpid()}.json"  # per process: two run_alls never share these
+        self.status_file = work / f"{exp.name}.{os.getpid()}.status.json"
         self.status_file.unlink(missing_ok=True)
         self.log = output_dir / "logs" / f"{exp.name}.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(self.spec, json.dumps({
             "input": str(NOTEBOOK_DIR / exp.notebook), "output": str(self.output), "parameters": params,
-            "timeout": timeout, "status": str(self.status_file),
+            "timeout": timeout, "status": str(self.status_file), "lock": str(work / f"{exp.name}.lock"),
         }))
 
     def start(self) -> None:
@@ -337,7 +344,7 @@ def main(argv=None) -> int:
     order = {e.name: i for i, (e, _) in enumerate(jobs)}
     rows = sorted(skipped + results, key=lambda r: order[r["experiment"]])
     write_summary(rows, output_dir)
-    failed = [r["experiment"] for r in results if r["status"] != "ok"]
+    failed = [r["experiment"] for r in results if r["status"] not in ("ok", "locked")]
     print(f"Wall time {time.perf_counter() - t0:.0f} s; {len(results) - len(failed)} ok, {len(failed)} failed"
           + (f": {', '.join(failed)}" if failed else ""))
     if args.pdf and not make_report(output_dir, args.profile, args.pdf):

@@ -98,18 +98,20 @@ def load_dataset(
     train_size: int | float | None = None,
     test_size: int | float | None = None,
     seed: int = 0,
+    synthetic_size: tuple[int, int] = (2000, 500),
 ) -> Dataset:
     """Load ``name`` ("mnist" or "cifar10"), split a stratified validation set off the training set.
 
     ``val_size``, ``train_size`` and ``test_size`` take a count or a fraction. The validation split is taken
     first (so the reports' splits are exact: MNIST ``val_size=15000`` gives 45,000/15,000), then
     ``train_size`` / ``test_size`` draw stratified subsets for quick runs. Everything is seeded.
+    ``synthetic_size`` is the (training, test) image count that ``synthetic=True`` generates.
     """
     name = _check_name(name)
     if synthetic and data_dir:
         raise ValueError("Pass either synthetic=True or data_dir=..., not both.")
     if synthetic:
-        (x_train, y_train), (x_test, y_test) = synthetic_arrays(name)
+        (x_train, y_train), (x_test, y_test) = synthetic_arrays(name, *synthetic_size)
         source = "synthetic"
     elif data_dir:
         (x_train, y_train), (x_test, y_test), source = _read_data_dir(name, Path(data_dir))

@@ -90,3 +90,25 @@ def setup(seed: int = 0, deterministic: bool = False) -> dict:
         print(f"Accelerator: none, training runs on the CPU ({hw['cpu_count']} cores) and will be slow.{hint}")
     print(f"Seed: {seed}")
     return info
+
+
+def colab_output_dir(output_dir: str, use_drive: bool, drive_folder: str = "cnn-course-kit",
+                     mount: str = "/content/drive") -> str:
+    """On Colab with ``use_drive``: mount Google Drive and put ``output_dir`` there, so run directories (and
+    their per-epoch backups) survive a disconnect. Elsewhere, or without ``use_drive``, ``output_dir`` as given."""
+    if not use_drive:
+        return output_dir
+    if not in_colab():
+        print("use_drive=True only applies on Google Colab; keeping output_dir =", output_dir)
+        return output_dir
+    from pathlib import Path
+
+    from google.colab import drive
+
+    mount = Path(mount)
+    if not (mount / "MyDrive").is_dir():
+        drive.mount(str(mount))
+    path = mount / "MyDrive" / drive_folder / Path(output_dir).name
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"output_dir on Google Drive: {path}")
+    return str(path)

@@ -44,6 +44,7 @@ def show_table(frame, floatfmt: str = ".2f", index: bool = False):
     if frame is None or len(frame) == 0:
         display(Markdown("*(no rows)*"))
         return
+    frame = frame.astype(object).where(frame.notna(), None)  # tabulate writes missingval for None, not for NaN
     display(Markdown(frame.to_markdown(index=index, floatfmt=floatfmt, missingval="–")))
 
 

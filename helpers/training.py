@@ -393,7 +393,9 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) 
     backup = run / RunDir.BACKUP
     resume = (backup / "training_metadata.json").is_file()
     logger = EpochLogger(run, len(dataset.y_train), int(config["epochs"]), resume, stream)
-    callbacks = [keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True), logger,
+    # The logger writes epoch k before the backup of epoch k: a kill between the two retrains epoch k, whose row is
+    # then replaced, so history.csv always holds each epoch once.
+    callbacks = [logger, keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
                  keras.callbacks.TerminateOnNaN()]
     t0 = time.perf_counter()
     model.fit(train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0,

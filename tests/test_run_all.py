@@ -159,3 +159,16 @@ def test_shards_partition_the_matrix():
     assert set.union(*shares) == names
     trained = [s - {"evaluation_appendix"} for s in shares]
     assert sum(len(s) for s in trained) == len(names) - 1 and all(trained)
+
+
+def test_an_experiment_another_process_runs_is_left_alone(tmp_path, monkeypatch):
+    from filelock import FileLock
+
+    monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [EXPERIMENTS["data_overview"]])
+    (tmp_path / ".run_all").mkdir()
+    with FileLock(tmp_path / ".run_all" / "data_overview.lock"):  # as a second run_all's worker would hold it
+        code = run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path)])
+    assert code == 0
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary.loc[0, "status"] == "locked" and "another process" in summary.loc[0, "error"]
+    assert not (tmp_path / "notebooks").exists()  # nothing written for it

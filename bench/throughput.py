@@ -1,0 +1,137 @@
+#!/usr/bin/env python
+"""Throughput of every model on this machine: training and inference images/s, FLOPs per image, the kit's
+overhead (``train()`` with its pipeline, augmentation and callbacks vs a bare ``model.fit`` on in-memory tensors),
+the share of this machine's measured matmul FLOP/s that training reaches, and the epoch floor on a T4.
+
+    python bench/throughput.py                      # all course models, CIFAR-10-shaped synthetic images
+    python bench/throughput.py --models vgg16 resnet18 --images 1024 --batch-size 128 --out bench/throughput.csv
+
+Synthetic images are enough here: speed depends on shapes, not pixels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helpers.environment import environment_info, import_tensorflow_quietly  # noqa: E402
+
+import_tensorflow_quietly()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from helpers.data import Preprocessing, load_dataset  # noqa: E402
+from helpers.evaluation import count_flops, inference_throughput  # noqa: E402
+from helpers.models import build_model, inference_model  # noqa: E402
+from helpers.runs import RunDir  # noqa: E402
+from helpers.training import compile_model, make_config, train  # noqa: E402
+
+T4_FP16_FLOPS = 65e12  # NVIDIA T4 tensor-core peak, FP16
+CIFAR_TRAIN_IMAGES = 50_000
+DEFAULT_MODELS = ["vgg11", "vgg16", "resnet18", "resnet50", "plain18", "googlenet", "report_vgg16_cifar10",
+                  "report_resnet50"]
+
+
+def matmul_flops(n: int = 2048, repeats: int = 10) -> float:
+    """This machine's float32 matmul FLOP/s (the practical peak that convolutions are compared with)."""
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+    tf.matmul(a, b).numpy()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        c = tf.matmul(a, b)
+    c.numpy()
+    return 2 * n**3 * repeats / (time.perf_counter() - t0)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Seconds of each epoch's training phase (validation excluded), as the kit's own logger measures it."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.t0)
+
+
+def bare_images_per_s(name, ds, cfg, epochs: int) -> float:
+    """A bare ``model.fit`` on in-memory float tensors: no augmentation, no callbacks but a timer."""
+    keras.utils.set_random_seed(0)
+    model = build_model(name, ds.input_shape, ds.num_classes)
+    x = Preprocessing.fit(ds.x_train, cfg["normalization"])(ds.x_train)
+    y = tf.one_hot(ds.y_train, ds.num_classes)
+    if len(model.outputs) > 1:
+        y = {n: y for n in model.output_names}
+    compile_model(model, cfg, steps_per_epoch=int(np.ceil(len(ds.y_train) / cfg["batch_size"])))
+    timer = EpochTimer()
+    model.fit(x, y, batch_size=cfg["batch_size"], epochs=epochs, shuffle=True, callbacks=[timer], verbose=0)
+    return len(ds.y_train) / float(np.median(timer.seconds[1:]))  # epoch 1 includes tracing
+
+
+def kit_images_per_s(name, ds, cfg, epochs: int) -> tuple[float, object]:
+    """The kit's ``train()``: tf.data pipeline, batched augmentation, logger, backups; its own epoch timings."""
+    with tempfile.TemporaryDirectory() as out:
+        result = train({**cfg, "epochs": epochs}, ds, RunDir(out, name), stream=open("/dev/null", "w"))
+        return float(result.history["images_per_s"].iloc[1:].median()), result.model
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
+    p.add_argument("--images", type=int, default=512, help="training images per epoch")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--epochs", type=int, default=3, help="timed epochs + 1 warm-up epoch")
+    p.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"])
+    p.add_argument("--out", default="bench/throughput.csv")
+    args = p.parse_args(argv)
+
+    hw = environment_info()["hardware"]
+    peak = matmul_flops()
+    print(f"Machine: {hw['accelerator']} ({hw['processor']}, {hw['cpu_count']} cores); "
+          f"matmul {peak / 1e9:.0f} GFLOP/s float32")
+    ds = load_dataset(args.dataset, synthetic=True, synthetic_size=(args.images + 64, 512), val_size=64,
+                      train_size=args.images)
+    rows = []
+    for name in args.models:
+        cfg = make_config("best", name, args.dataset, batch_size=args.batch_size, epochs=args.epochs + 1)
+        kit, model = kit_images_per_s(name, ds, cfg, args.epochs + 1)
+        bare = bare_images_per_s(name, ds, cfg, args.epochs + 1)
+        net = inference_model(model)
+        x = Preprocessing.fit(ds.x_train)(ds.x_test).numpy()
+        flops = count_flops(net, ds.input_shape) or float("nan")
+        achieved = 3 * flops * kit  # forward + backward ~ 3 forward passes
+        rows.append({
+            "model": name,
+            "params (M)": round(model.count_params() / 1e6, 2),
+            "GFLOPs/image": round(flops / 1e9, 3),
+            "train img/s (kit)": round(kit, 1),
+            "train img/s (bare fit)": round(bare, 1),
+            "kit/bare": round(kit / bare, 3),
+            "inference img/s": round(inference_throughput(net, x, batch_size=256), 1),
+            "achieved / matmul FLOP/s": round(achieved / peak, 3),
+            "T4 epoch floor (s)": round(CIFAR_TRAIN_IMAGES * 3 * flops / T4_FP16_FLOPS, 1),
+        })
+        print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    table = pd.DataFrame(rows)
+    print("\n" + table.to_string(index=False))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    print(f"\nwritten to {args.out}; batch {args.batch_size}, {args.images} images/epoch, "
+          f"median of {args.epochs} timed epochs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
