@@ -153,9 +153,8 @@ def is_finished(exp: Experiment, output_dir: Path) -> bool:
 def worker(spec_path: str) -> int:
     """Child process: execute one notebook with papermill; write a status file; exit 0 / 1."""
     import papermill
-    from nbclient.exceptions import CellTimeoutError
-
     from filelock import FileLock, Timeout
+    from nbclient.exceptions import CellTimeoutError
 
     spec = json.loads(Path(spec_path).read_text())
     out = Path(spec["output"])
