@@ -108,6 +108,15 @@ def build_vgg(name, input_shape, num_classes=10, dropout=0.5):
     return keras.Model(inputs, softmax(x), name=name)
 
 
+def _report_classifier(x, units, dropout, num_classes):
+    """The reports' classifier: Flatten, then Dense + ReLU + Dropout per entry of ``units``, then class scores."""
+    x = layers.Flatten(name="flatten")(x)
+    for i, n in enumerate(units, 1):
+        x = layers.Dense(n, activation="relu", name=f"fc{i}")(x)
+        x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
+    return layers.Dense(num_classes, name="logits")(x)
+
+
 def build_report_vgg16_mnist(input_shape, num_classes=10, dropout=0.5):
     """Replica of report 1, Appendix A (VGG-16 on MNIST, 14,913,226 parameters on 28x28x1).
 
@@ -119,13 +128,7 @@ def build_report_vgg16_mnist(input_shape, num_classes=10, dropout=0.5):
     # The report reshaped flat 784-vectors to images; on image inputs this is a no-op kept for a 1:1 summary.
     x = layers.Reshape(tuple(input_shape), name="reshape")(inputs)
     x = vgg_features(x, CFG[name], batch_norm=False, kernel_initializer="glorot_uniform")
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(256, activation="relu", name="fc1")(x)
-    x = layers.Dropout(dropout, name="fc1_dropout")(x)
-    x = layers.Dense(256, activation="relu", name="fc2")(x)
-    x = layers.Dropout(dropout, name="fc2_dropout")(x)
-    x = layers.Dense(num_classes, name="logits")(x)
-    return keras.Model(inputs, softmax(x), name=name)
+    return keras.Model(inputs, softmax(_report_classifier(x, (256, 256), dropout, num_classes)), name=name)
 
 
 def build_report_vgg16_cifar10(input_shape, num_classes=10, conv_dropout=0.25, dropout=0.5):
@@ -140,10 +143,4 @@ def build_report_vgg16_cifar10(input_shape, num_classes=10, conv_dropout=0.25, d
     x = vgg_features(
         inputs, CFG[name], batch_norm=False, pool_dropout=conv_dropout, kernel_initializer="glorot_uniform"
     )
-    x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(4096, activation="relu", name="fc1")(x)
-    x = layers.Dropout(dropout, name="fc1_dropout")(x)
-    x = layers.Dense(512, activation="relu", name="fc2")(x)
-    x = layers.Dropout(dropout, name="fc2_dropout")(x)
-    x = layers.Dense(num_classes, name="logits")(x)
-    return keras.Model(inputs, softmax(x), name=name)
+    return keras.Model(inputs, softmax(_report_classifier(x, (4096, 512), dropout, num_classes)), name=name)
