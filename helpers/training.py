@@ -24,7 +24,7 @@ from helpers.environment import environment_info
 from helpers.runs import RunDir
 
 __all__ = ["LOSSES", "OPTIMIZERS", "RECIPES", "SCHEDULES", "TrainResult", "evaluate_run", "make_config",
-           "train", "summary_text"]
+           "recalibrate_batchnorm", "summary_text", "train"]
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -51,6 +51,7 @@ BASE = {
     "jit_compile": "auto",  # "auto": XLA on GPUs only
     "steps_per_execution": 1,
     "distribute": "auto",  # "auto": MirroredStrategy over all GPUs when there are several; "mirrored"; "off"
+    "recalibrate_bn": True,  # re-estimate batch-norm statistics on training images after the last epoch
 }
 
 # Recipes: defaults, then rules matched against "<model>/<dataset>" in order (later rules win).
@@ -402,11 +403,47 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) 
               shuffle=False)  # the pipeline shuffles
     seconds = time.perf_counter() - t0
     resumed_from = int(getattr(model, "_initial_epoch", 0) or 0) if resume else 0
+    if config["recalibrate_bn"] and strategy.num_replicas_in_sync == 1:
+        plain = make_pipeline(dataset.x_train, dataset.y_train, batch_size=batch, num_classes=dataset.num_classes,
+                              preprocessing=prep)
+        recalibrate_batchnorm(model, plain, max_batches=math.ceil(2048 / batch))
     _save_model_atomically(model, run / RunDir.MODEL)
     history = run.history()
     if history.empty:
         history = pd.DataFrame(columns=EpochLogger.COLUMNS)
     return TrainResult(model, history, config, prep, run, seconds, resumed_from)
+
+
+def recalibrate_batchnorm(model, dataset, max_batches: int = 32) -> int:
+    """Re-estimate every BatchNormalization layer's moving mean and variance as the plain average over up to
+    ``max_batches`` batches of ``dataset`` (no augmentation); the weights are untouched. Returns the batches used.
+
+    Keras keeps running averages during training, which lag behind weights that still change quickly (short
+    runs, adaptive optimizers): a network at 92% training accuracy can test at 35% with them, and at 78% once
+    they are re-estimated ("precise BN", Wu & Johnson 2021). Dropout is switched off meanwhile.
+    """
+    import keras
+
+    layers = list(model._flatten_layers(include_self=False))
+    bns = [layer for layer in layers if isinstance(layer, keras.layers.BatchNormalization)]
+    drops = [layer for layer in layers if isinstance(layer, keras.layers.Dropout)]
+    if not bns:
+        return 0
+    momenta, rates = [b.momentum for b in bns], [d.rate for d in drops]
+    used = 0
+    try:
+        for d in drops:
+            d.rate = 0.0
+        for used, (x, _) in enumerate(dataset.take(max_batches), 1):
+            for b in bns:
+                b.momentum = (used - 1) / used  # moving statistic = mean over the batches seen so far
+            model(x, training=True)
+    finally:
+        for b, m in zip(bns, momenta):
+            b.momentum = m
+        for d, r in zip(drops, rates):
+            d.rate = r
+    return used
 
 
 def _save_model_atomically(model, path: Path) -> None:

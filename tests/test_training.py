@@ -226,3 +226,22 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert out["replicas"] == 2 and np.isfinite(out["loss"])
     config = json.loads((tmp_path / "runs" / "mirrored" / "config.json").read_text())
     assert config["resolved"]["replicas"] == 2 and config["batch_size"] == 16  # per replica; global batch 32
+
+
+def test_batchnorm_recalibration_sets_the_data_statistics():
+    import keras
+    import tensorflow as tf
+
+    from helpers.training import recalibrate_batchnorm
+
+    inputs = keras.Input((4,))
+    x = keras.layers.Dropout(0.5)(inputs)
+    model = keras.Model(inputs, keras.layers.BatchNormalization(momentum=0.99)(x))
+    data = np.random.default_rng(0).normal(3.0, 2.0, size=(512, 4)).astype("float32")
+    ds = tf.data.Dataset.from_tensor_slices((data, data)).batch(64)
+    assert recalibrate_batchnorm(model, ds, max_batches=100) == 8
+    bn = model.layers[-1]
+    np.testing.assert_allclose(bn.moving_mean.numpy(), data.mean(0), rtol=1e-5)  # the plain average, no lag
+    batch_vars = np.mean([data[i:i + 64].var(0) for i in range(0, 512, 64)], axis=0)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), batch_vars, rtol=1e-4)  # dropout was off
+    assert bn.momentum == 0.99 and model.layers[1].rate == 0.5  # restored
