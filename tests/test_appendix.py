@@ -50,7 +50,7 @@ def test_model_table_and_architectures(tmp_path):
     fake_run(tmp_path, "b", "resnet18", "mnist", 0.8)
     finished = appendix.finished_runs(tmp_path)
     table = appendix.model_table(finished).set_index("model")
-    assert table.loc["vgg11", "params (M)"] == 2.0 and table.loc["vgg11", "GFLOPs/image"] == 0.3
+    assert table.loc["vgg11", "params (M)"] == 2.0 and table.loc["vgg11", "GFLOPs"] == 0.3
     assert table.loc["resnet18", "s/epoch"] == 5.0 and table.loc["resnet18", "inference img/s"] == 500.0
     summaries = appendix.architecture_summaries(finished, tmp_path)
     assert list(summaries) == ["resnet18 on mnist (28, 28, 1)", "vgg11 on mnist (28, 28, 1)"]

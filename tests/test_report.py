@@ -34,7 +34,7 @@ def test_smoke_report_pdf_reads_right(smoke):
     assert "┏" in text or "━" in text  # the model summaries kept their box-drawing characters
     for title in ("Deep CNNs for image classification", "Git commit", "Hardware", "Profile",
                   "Results beside the reports", "Missing runs", "Ablations", "Table IV", "The models: size, cost",
-                  "Every finished run in detail", "Appendix: architectures", "reported (%)", "GFLOPs/image",
+                  "Every finished run in detail", "Appendix: architectures", "reported (%)", "GFLOPs",
                   "precision", "recall", "f1-score"):
         assert title in text, title
     for exp in ("r1_exp1_vgg16_mnist", "best_resnet18_cifar10", "best_googlenet_cifar10"):
@@ -91,3 +91,18 @@ def test_report_facts_name_commit_versions_hardware_profile():
     facts = report.report_facts("quick")
     assert facts["Profile"] == "quick" and facts["TensorFlow / Keras"].count("/") == 1
     assert facts["Hardware"].startswith("CPU") and facts["Git commit"]
+
+
+@NEEDS_TEX
+def test_pdf_all_exports_every_executed_notebook(smoke, tmp_path):
+    out, _, _ = smoke
+    target = tmp_path / "copy"
+    shutil.copytree(out, target, ignore=shutil.ignore_patterns("*.keras", "backup"))
+    result = report.build_report(target, "smoke", which="all")
+    assert result.pdf_built, result.problems
+    executed = sorted(target.glob("runs/*/notebook.ipynb")) + sorted((target / "notebooks").glob("*.ipynb"))
+    executed = [p for p in executed if p.name != "evaluation_appendix.ipynb"]
+    assert sorted(result.notebook_pdfs) == sorted(p.with_suffix(".pdf") for p in executed)
+    text = pdftotext(target / "runs" / "best_resnet18_cifar10" / "notebook.pdf")
+    assert "train(cfg, ds, run)" in text  # the notebook PDFs keep their code
+    assert "\ufffd" not in text
