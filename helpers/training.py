@@ -357,7 +357,6 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) 
 
     stream = stream or sys.stdout
     _check_config(config)
-    run.create()
     keras.utils.set_random_seed(int(config["seed"]))
     accel = resolve_acceleration(config)
     strategy = make_strategy(accel["distribute"])
@@ -371,6 +370,7 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) 
     if expected != dataset.input_shape:
         raise ValueError(f"Model {model.name!r} was built for input shape {expected}, but {dataset.name} images "
                          f"are {dataset.input_shape}; build it with build_model(name, {dataset.input_shape}).")
+    run.create()  # only now, once the inputs are known to be right: bad input writes nothing
     prep = Preprocessing.fit(dataset.x_train, config["normalization"])
     # Under MirroredStrategy batch_size is per replica: each device keeps the batch the recipe was tuned for.
     batch = int(config["batch_size"]) * strategy.num_replicas_in_sync

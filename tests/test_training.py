@@ -151,6 +151,7 @@ def test_model_for_the_wrong_input_shape_is_refused(tmp_path, tiny_mnist):
     cfg = make_config("report2", "vgg11", "mnist", epochs=1)
     with pytest.raises(ValueError, match=r"built for input shape \(32, 32, 3\).*\(28, 28, 1\)"):
         train(cfg, tiny_mnist, RunDir(tmp_path, "x"), model=build_model("vgg11", (32, 32, 3)))
+    assert not (tmp_path / "runs").exists()  # nothing written
 
 
 def test_unwritable_output_dir_is_a_clear_error(tmp_path):
