@@ -97,10 +97,8 @@ def _online(host: str = "storage.googleapis.com", port: int = 443, timeout: floa
 
 
 def check_data_access(jobs, profile: str, data_dir: str | None) -> None:
-    """Real-data profiles need --data-dir, Keras' cache or the network: stop at once otherwise."""
+    """Real-data profiles need --data-dir (checked earlier), Keras' cache or the network: stop at once otherwise."""
     if data_dir:
-        if not Path(data_dir).is_dir():
-            raise UsageError(f"--data-dir {data_dir!r} does not exist or is not a folder.")
         return
     needed = set()
     for exp, params in jobs:
@@ -128,14 +126,15 @@ def check_output_dir(output_dir: Path) -> None:
 # -------------------------------------------------------------------------------------------- running
 
 
-def executed_path(exp: Experiment, output_dir: Path) -> Path:
-    if "run_name" in exp.params or exp.notebook in (NOTEBOOKS["vgg"], NOTEBOOKS["resnet"], NOTEBOOKS["googlenet"]):
-        return RunDir(output_dir, exp.name).path / "notebook.ipynb"
-    return output_dir / "notebooks" / f"{exp.name}.ipynb"
-
-
 def is_training(exp: Experiment) -> bool:
     return exp.notebook not in (NOTEBOOKS["data"], NOTEBOOKS["appendix"])
+
+
+def executed_path(exp: Experiment, output_dir: Path) -> Path:
+    """Training notebooks are kept in their run directory, the others under <output-dir>/notebooks/."""
+    if is_training(exp):
+        return RunDir(output_dir, exp.name).path / "notebook.ipynb"
+    return output_dir / "notebooks" / f"{exp.name}.ipynb"
 
 
 def is_finished(exp: Experiment, output_dir: Path) -> bool:
