@@ -30,7 +30,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
 
 from helpers.experiments import NOTEBOOKS, PROFILES, Experiment, experiments_for, parameters_for  # noqa: E402
-from helpers.runs import RunDir, atomic_write  # noqa: E402
+from helpers.runs import RunDir, atomic_write, make_writable_dir  # noqa: E402
 
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
 
@@ -115,10 +115,7 @@ def check_data_access(jobs, profile: str, data_dir: str | None) -> None:
 
 def check_output_dir(output_dir: Path) -> None:
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        probe = output_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        make_writable_dir(output_dir)
     except OSError as e:
         raise UsageError(f"--output-dir {str(output_dir)!r} cannot be written ({e.strerror or e}).") from None
 

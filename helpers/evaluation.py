@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report, confusion_matrix
 
+from helpers.runs import jsonable
+
 REPORT_COLUMNS = ["precision", "recall", "f1-score", "support"]
 
 
@@ -64,19 +66,6 @@ def predict(model, x, batch_size: int = 256) -> np.ndarray:
     return np.asarray(y_prob, dtype=np.float32)
 
 
-def _to_builtin(value):
-    """Convert numpy scalars/arrays nested in dicts and lists into plain Python types for JSON."""
-    if isinstance(value, dict):
-        return {str(k): _to_builtin(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_to_builtin(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
-
-
 def top_confusions(cm, class_names, k: int = 5) -> list[list]:
     """Return the `k` largest off-diagonal cells of a confusion matrix as [true_name, pred_name, count]."""
     cm = np.asarray(cm)
@@ -93,7 +82,7 @@ def evaluate_predictions(y_true, y_prob, class_names) -> dict:
     report = classification_report(
         y_true, y_pred, labels=labels, target_names=list(class_names), output_dict=True, zero_division=0
     )
-    return _to_builtin(
+    return jsonable(
         {
             "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else 0.0,
             "n": len(y_true),

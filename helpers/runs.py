@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["RunDir", "atomic_write", "load_runs", "safe_run_name"]
+__all__ = ["RunDir", "atomic_write", "jsonable", "load_runs", "make_writable_dir", "safe_run_name"]
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> Path:
@@ -38,12 +38,22 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
     return path
 
 
-def _jsonable(obj):
+def make_writable_dir(folder: str | Path) -> Path:
+    """Create ``folder`` and prove a file can be written in it (raises OSError otherwise)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / f".write-test-{os.getpid()}"
+    probe.write_bytes(b"")
+    probe.unlink()
+    return folder
+
+
+def jsonable(obj):
     """numpy scalars and arrays, Paths and tuples become plain JSON types."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     if isinstance(obj, np.generic):
@@ -86,10 +96,7 @@ class RunDir:
     def create(self) -> RunDir:
         """Make the folder, failing early and clearly when ``output_dir`` cannot be written."""
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            probe = self.path / f".write-test-{os.getpid()}"
-            probe.write_bytes(b"")
-            probe.unlink()
+            make_writable_dir(self.path)
         except OSError as e:
             raise PermissionError(
                 f"output_dir {str(self.output_dir)!r} cannot be written ({e.strerror or e}); "
@@ -102,7 +109,7 @@ class RunDir:
         return (self.path / self.METRICS).is_file()
 
     def write_json(self, name: str, obj) -> Path:
-        return atomic_write(self.path / name, json.dumps(_jsonable(obj), indent=2, sort_keys=False) + "\n")
+        return atomic_write(self.path / name, json.dumps(jsonable(obj), indent=2, sort_keys=False) + "\n")
 
     def read_json(self, name: str):
         return json.loads((self.path / name).read_text(encoding="utf-8"))
