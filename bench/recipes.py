@@ -49,25 +49,30 @@ def main(argv=None) -> int:
     def count(v):
         return int(v) if v is not None and v >= 1 else v
 
-    ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
-                      train_size=count(args.train_size), test_size=count(args.test_size), seed=args.seed)
+    if args.epochs < 1:
+        p.error(f"--epochs must be >= 1, got {args.epochs}")
+    try:
+        configs = [(m, r, make_config(r, m, args.dataset, epochs=args.epochs, seed=args.seed))
+                   for m in args.models for r in args.recipes]
+        ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
+                          train_size=count(args.train_size), test_size=count(args.test_size), seed=args.seed)
+    except (ValueError, OSError) as err:  # unknown model/recipe, missing or unreadable files, bad sizes
+        p.error(str(err))
     hw = environment_info()["hardware"]
     print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {args.epochs} epochs each")
     rows = []
     with tempfile.TemporaryDirectory() as out:
-        for model in args.models:
-            for recipe in args.recipes:
-                cfg = make_config(recipe, model, args.dataset, epochs=args.epochs, seed=args.seed,
-                                  val_size=len(ds.y_val))
-                t0 = time.perf_counter()
-                result = train(cfg, ds, RunDir(out, f"{model}-{recipe}"), stream=io.StringIO())
-                metrics = evaluate_run(result, ds)
-                rows.append({"model": model, "recipe": recipe, "epochs": args.epochs,
-                             "batch": cfg["batch_size"], "optimizer": cfg["optimizer"], "lr": cfg["lr"],
-                             "best val acc": round(float(result.history["val_accuracy"].max()), 4),
-                             "test accuracy": round(metrics["test_accuracy"], 4),
-                             "wall time (s)": round(time.perf_counter() - t0, 1)})
-                print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+        for model, recipe, cfg in configs:
+            cfg = {**cfg, "val_size": len(ds.y_val)}  # one split for every run
+            t0 = time.perf_counter()
+            result = train(cfg, ds, RunDir(out, f"{model}-{recipe}"), stream=io.StringIO())
+            metrics = evaluate_run(result, ds)
+            rows.append({"model": model, "recipe": recipe, "epochs": args.epochs,
+                         "batch": cfg["batch_size"], "optimizer": cfg["optimizer"], "lr": cfg["lr"],
+                         "best val acc": round(float(result.history["val_accuracy"].max()), 4),
+                         "test accuracy": round(metrics["test_accuracy"], 4),
+                         "wall time (s)": round(time.perf_counter() - t0, 1)})
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     table = pd.DataFrame(rows)
     print("\n" + table.to_string(index=False))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -370,12 +370,17 @@ def make_pipeline(
     output_names: list[str] | tuple[str, ...] | None = None,
     seed: int = 0,
     drop_remainder: bool = False,
+    cache: bool = False,
 ):
     """A tf.data pipeline: (shuffle) -> batch -> (augment on whole batches) -> normalise, labels -> prefetch.
 
     Reproducible under ``seed``: shuffling and augmentation draw from seeded generators, differently each epoch.
     ``one_hot`` gives one-hot labels (categorical losses, label smoothing) or sparse integer labels.
     ``output_names`` repeats the labels for every output of a multi-output model (GoogLeNet's auxiliary heads).
+    ``cache`` keeps the finished (normalised, labelled) batches in memory after the first pass, so later epochs
+    only read them back; evaluation pipelines only, since training batches must be reshuffled and augmented anew.
+    The images themselves are in memory from the start (``from_tensor_slices``), so there is nothing to cache
+    before the shuffle.
     """
     import tensorflow as tf
 
@@ -383,6 +388,9 @@ def make_pipeline(
         raise ValueError(f"Unknown augmentation {augment!r}; valid: {', '.join(AUGMENTATIONS)}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    if cache and training:
+        raise ValueError("cache=True is for evaluation pipelines: training batches are reshuffled and augmented "
+                         "every epoch, so caching them would freeze them.")
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if training:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
@@ -403,6 +411,8 @@ def make_pipeline(
         return preprocessing(images), labels
 
     ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if cache:
+        ds = ds.cache()
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

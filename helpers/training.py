@@ -50,6 +50,7 @@ BASE = {
     "mixed_precision": "auto",  # "auto": on for GPUs with tensor cores (compute capability >= 7.0)
     "jit_compile": "auto",  # "auto": XLA on GPUs only
     "steps_per_execution": 1,
+    "cache": True,  # keep the finished validation batches in memory after the first epoch
     "distribute": "auto",  # "auto": MirroredStrategy over all GPUs when there are several; "mirrored"; "off"
     "recalibrate_bn": True,  # re-estimate batch-norm statistics on training images after the last epoch
 }
@@ -121,7 +122,8 @@ def _check_config(c: dict) -> None:
     """Clear one-line errors for values that would otherwise fail deep inside TensorFlow."""
     choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES, "augment": AUGMENTATIONS,
                "normalization": ("scale", "standardize"), "distribute": ("auto", "mirrored", "off"),
-               "mixed_precision": ("auto", True, False), "jit_compile": ("auto", True, False)}
+               "mixed_precision": ("auto", True, False), "jit_compile": ("auto", True, False),
+               "cache": (True, False), "recalibrate_bn": (True, False)}
     for key, valid in choices.items():
         if c[key] not in valid:
             raise ValueError(f"Unknown {key} {c[key]!r}; valid: {', '.join(str(v) for v in valid)}.")
@@ -129,6 +131,8 @@ def _check_config(c: dict) -> None:
         raise ValueError(f"epochs must be a whole number >= 1, got {c['epochs']!r}.")
     if not isinstance(c["batch_size"], (int, np.integer)) or c["batch_size"] < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {c['batch_size']!r}.")
+    if not isinstance(c["steps_per_execution"], (int, np.integer)) or c["steps_per_execution"] < 1:
+        raise ValueError(f"steps_per_execution must be a whole number >= 1, got {c['steps_per_execution']!r}.")
     if not (isinstance(c["lr"], (int, float)) and c["lr"] > 0 and math.isfinite(c["lr"])):
         raise ValueError(f"lr must be a number > 0, got {c['lr']!r}.")
     if not 0 <= c["label_smoothing"] < 1:
@@ -381,7 +385,8 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None) 
     pipe = dict(batch_size=batch, num_classes=dataset.num_classes, preprocessing=prep, output_names=multi)
     train_ds = make_pipeline(dataset.x_train, dataset.y_train, training=True, augment=config["augment"],
                              seed=int(config["seed"]), **pipe)
-    val_ds = make_pipeline(dataset.x_val, dataset.y_val, **pipe) if len(dataset.y_val) else None
+    val_ds = make_pipeline(dataset.x_val, dataset.y_val, cache=bool(config["cache"]), **pipe) \
+        if len(dataset.y_val) else None
     steps = math.ceil(len(dataset.y_train) / batch)
     with strategy.scope():
         compile_model(model, config, steps, jit_compile=accel["jit_compile"])

@@ -244,6 +244,20 @@ def test_pipeline_batches_labels_and_outputs():
         make_pipeline(ds.x_train, ds.y_train, augment="mixup", **kw)
 
 
+def test_cached_evaluation_pipeline_gives_the_same_batches():
+    ds = load_dataset("cifar10", synthetic=True, train_size=100, val_size=70)
+    kw = dict(batch_size=32, num_classes=10, preprocessing=Preprocessing.fit(ds.x_train))
+    plain = [x.numpy() for x, _ in make_pipeline(ds.x_val, ds.y_val, **kw)]
+    cached = make_pipeline(ds.x_val, ds.y_val, cache=True, **kw)
+    for _ in range(2):  # the first pass fills the cache, the second reads it back
+        again = [x.numpy() for x, _ in cached]
+        assert len(again) == len(plain) == 3
+        for a, b in zip(again, plain):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="evaluation pipelines"):
+        make_pipeline(ds.x_train, ds.y_train, training=True, cache=True, **kw)
+
+
 @pytest.mark.parametrize("augment", ["flip_crop", "shift_rotate"])
 def test_augmentation_reproducible_and_fresh_each_epoch(augment):
     ds = load_dataset("cifar10", synthetic=True, train_size=128)

@@ -49,6 +49,8 @@ def test_overrides_win_and_none_keeps_the_recipe():
         ({"lr": 0}, "lr must be a number > 0, got 0"),
         ({"lr": -0.1}, "lr must be a number > 0"),
         ({"batch_size": 0}, "batch_size must be a whole number >= 1"),
+        ({"steps_per_execution": 0}, "steps_per_execution must be a whole number >= 1"),
+        ({"cache": "yes"}, "Unknown cache 'yes'"),
         ({"learning_rate": 0.1}, "Unknown setting.*learning_rate"),
     ],
 )
@@ -183,6 +185,7 @@ def test_mixed_precision_and_xla_code_paths_run_on_cpu(tmp_path, tiny_mnist):
     assert result.model.dtype_policy.name == "mixed_float16"
     assert result.model.outputs[0].dtype == "float32"
     assert type(result.model.optimizer).__name__ == "LossScaleOptimizer"  # loss scaling against fp16 underflow
+    assert result.model.jit_compile is True and result.model.steps_per_execution == 2
     assert np.isfinite(result.history["loss"]).all()
     config = json.loads((tmp_path / "runs" / "mp" / "config.json").read_text())
     assert config["resolved"] == {"mixed_precision": True, "jit_compile": True, "distribute": False, "replicas": 1}

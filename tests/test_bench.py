@@ -1,0 +1,53 @@
+"""The two benchmark scripts run end to end on tiny inputs and write the tables they promise."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+from conftest import ROOT
+
+
+def run_bench(script, *args, timeout=900):
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+    return proc
+
+
+def test_throughput_table(tmp_path):
+    out = tmp_path / "throughput.csv"
+    proc = run_bench("throughput.py", "--models", "vgg11", "--dataset", "mnist", "--images", "96", "--batch-size",
+                     "32", "--epochs", "1", "--repeats", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Input pipeline alone" in proc.stdout and "matmul" in proc.stdout
+    table = pd.read_csv(out)
+    assert list(table["model"]) == ["vgg11"]
+    row = table.iloc[0]
+    assert row["params (M)"] == 9.23 or row["params (M)"] > 0  # vgg11 on 28x28x1 differs slightly from CIFAR
+    assert row["GFLOPs/image"] > 0.05  # counted by the profiler, not 0 or NaN
+    for column in ("train img/s (kit)", "train img/s (bare fit)", "inference img/s"):
+        assert np.isfinite(row[column]) and row[column] > 1, column
+    assert np.isclose(row["kit/bare"], row["train img/s (kit)"] / row["train img/s (bare fit)"], rtol=0.01)
+    low, high = (float(v) for v in row["kit/bare pairs"].split("-"))
+    assert 0 < low <= high
+    assert 0 < row["achieved / matmul FLOP/s"] < 5
+    assert row["T4 epoch floor (s)"] >= 0
+
+
+def test_recipes_table_on_official_files(tmp_path, mnist_dir):
+    out = tmp_path / "recipes.csv"
+    proc = run_bench("recipes.py", "--data-dir", str(mnist_dir), "--dataset", "mnist", "--models", "vgg11",
+                     "--epochs", "1", "--train-size", "256", "--val-size", "64", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_csv(out)
+    assert list(table["recipe"]) == ["report2", "best"]
+    assert (table["epochs"] == 1).all() and (table["model"] == "vgg11").all()
+    assert table["test accuracy"].between(0, 1).all() and (table["wall time (s)"] > 0).all()
+    assert table.loc[table["recipe"] == "best", "optimizer"].item() == "sgd_momentum"
+
+
+def test_recipes_bad_data_dir_is_one_clear_line(tmp_path):
+    proc = run_bench("recipes.py", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "r.csv"))
+    assert proc.returncode == 2
+    assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r.csv").exists()
