@@ -49,14 +49,12 @@ def main(argv=None) -> int:
     def count(v):
         return int(v) if v is not None and v >= 1 else v
 
-    if args.epochs < 1:
-        p.error(f"--epochs must be >= 1, got {args.epochs}")
     try:
         configs = [(m, r, make_config(r, m, args.dataset, epochs=args.epochs, seed=args.seed))
                    for m in args.models for r in args.recipes]
         ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
                           train_size=count(args.train_size), test_size=count(args.test_size), seed=args.seed)
-    except (ValueError, OSError) as err:  # unknown model/recipe, missing or unreadable files, bad sizes
+    except (ValueError, OSError) as err:  # unknown model/recipe, epochs < 1, missing or unreadable files, bad sizes
         p.error(str(err))
     hw = environment_info()["hardware"]
     print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {args.epochs} epochs each")
