@@ -7,12 +7,14 @@ import os
 import platform
 import sys
 
-__all__ = ["environment_info", "import_tensorflow_quietly", "in_colab", "setup"]
+__all__ = ["environment_info", "import_tensorflow_quietly", "in_colab", "setup", "stderr_fd_silenced"]
 
 
 @contextlib.contextmanager
-def _stderr_fd_silenced():
-    """Send file descriptor 2 to /dev/null for a moment (C++ libraries write there, past Python's sys.stderr)."""
+def stderr_fd_silenced():
+    """Send file descriptor 2 to /dev/null for a moment (C++ libraries write there, past Python's sys.stderr).
+
+    Only around calls whose C++ chatter is known noise; their Python exceptions still propagate."""
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
@@ -30,7 +32,7 @@ def import_tensorflow_quietly() -> None:
     if "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _stderr_fd_silenced():
+    with stderr_fd_silenced():
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # the CUDA probe prints here

@@ -153,18 +153,23 @@ def count_flops(model, input_shape=None) -> int | None:
     element-wise arithmetic (batch norm, residual adds), pooling and softmax; ReLU and concatenation count
     nothing. Returns None with a warning where the profiler fails.
     """
+    from helpers.environment import stderr_fd_silenced
+
     try:
         import tensorflow as tf
         from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
         model = main_output_model(model)
         shape = tuple(input_shape or model.input_shape[1:])
-        forward = tf.function(lambda images: model(images, training=False))
-        concrete = forward.get_concrete_function(tf.TensorSpec((1, *shape), tf.float32))
-        graph = convert_variables_to_constants_v2(concrete).graph
-        options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-        options["output"] = "none"
-        with _quiet_tensorflow():
+        # Freezing (grappler) and the profiler print C++ log lines to fd 2 (absl's "WARNING: All log messages
+        # before absl::InitializeLog()..."): red text in a notebook that looks like an error but is not one.
+        # Failures still arrive as Python exceptions, reported below.
+        with _quiet_tensorflow(), stderr_fd_silenced():
+            forward = tf.function(lambda images: model(images, training=False))
+            concrete = forward.get_concrete_function(tf.TensorSpec((1, *shape), tf.float32))
+            graph = convert_variables_to_constants_v2(concrete).graph
+            options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+            options["output"] = "none"
             profile = tf.compat.v1.profiler.profile(
                 graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=options
             )

@@ -21,10 +21,11 @@ import numpy as np
 
 from helpers.data import AUGMENTATIONS, Dataset, Preprocessing, make_pipeline
 from helpers.environment import environment_info
+from helpers.models.summary import summary_text
 from helpers.runs import RunDir
 
 __all__ = ["LOSSES", "OPTIMIZERS", "RECIPES", "SCHEDULES", "TrainResult", "evaluate_run", "make_config",
-           "recalibrate_batchnorm", "summary_text", "train"]
+           "recalibrate_batchnorm", "train"]
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -255,19 +256,6 @@ def build_for(config: dict, dataset: Dataset, mixed_precision: bool = False):
         return build_model(config["model"], dataset.input_shape, dataset.num_classes)
     finally:
         keras.mixed_precision.set_global_policy(previous)
-
-
-def summary_text(model, line_length: int = 110) -> str:
-    """``model.summary()`` as text (Keras 3 draws its tables with box-drawing characters)."""
-    from unittest import mock
-
-    import rich.console
-
-    lines = []
-    # Inside Jupyter, rich would also emit an empty HTML display for the captured table.
-    with mock.patch.object(rich.console, "_is_jupyter", lambda: False):
-        model.summary(line_length=line_length, print_fn=lambda line, **kw: lines.append(line))
-    return "\n".join(lines) + "\n"
 
 
 # -------------------------------------------------------------------------------------------- training

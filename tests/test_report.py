@@ -30,8 +30,12 @@ def test_smoke_report_pdf_reads_right(smoke):
     assert pdf.is_file(), proc.stdout[-2000:] + proc.stderr[-2000:]
     assert (out / "report.html").is_file()
     text = pdftotext(pdf)
-    assert "\ufffd" not in text  # no lost glyph (Keras' box-drawing summaries need DejaVu Sans Mono)
-    assert "┏" in text or "━" in text  # the model summaries kept their box-drawing characters
+    assert "\ufffd" not in text  # no lost glyph
+    # Report 1's Appendix A model with every column and per-layer count (rich used to cut them at 80 columns).
+    assert re.search(r"\| Layer \(type\) +\| Output Shape +\| +Param # \|", text)
+    assert re.search(r"\| block5_conv3 \(Conv2D\) +\| \(None, 1, 1, 512\) +\| +2,359,808 \|", text)
+    assert "Total params: 14,913,226" in text
+    assert re.search(r"\| +Param # \| Connected to +\|", text)  # ResNet-50's skip connections
     for title in ("Deep CNNs for image classification", "Git commit", "Hardware", "Profile",
                   "Results beside the reports", "Missing runs", "Ablations", "Table IV", "The models: size, cost",
                   "Every finished run in detail", "Appendix: architectures", "reported (%)", "GFLOPs",
@@ -106,3 +110,30 @@ def test_pdf_all_exports_every_executed_notebook(smoke, tmp_path):
     text = pdftotext(target / "runs" / "best_resnet18_cifar10" / "notebook.pdf")
     assert "train(cfg, ds, run)" in text  # the notebook PDFs keep their code
     assert "\ufffd" not in text
+
+
+@NEEDS_TEX
+@pytest.mark.parametrize("executed", ["runs/r1_exp1_vgg16_mnist/notebook.ipynb",
+                                      "notebooks/evaluation_appendix.ipynb"])
+def test_export_by_hand_with_the_default_template_loses_nothing(smoke, tmp_path, executed):
+    """JupyterLab's File > Save and Export Notebook As > PDF is nbconvert's default template (no DejaVu font)."""
+    out, _, _ = smoke
+    notebook = tmp_path / Path(executed).name
+    shutil.copy(out / executed, notebook)
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "pdf", str(notebook)], check=True,
+                   capture_output=True, timeout=300)
+    text = pdftotext(notebook.with_suffix(".pdf"))
+    assert text.count("\ufffd") == 0
+    assert "Param #" in text and "Total params: 14,913,226" in text
+    assert re.search(r"\| fc1 \(Dense\) +\| \(None, 256\) +\| +131,328 \|", text)
+
+
+def test_smoke_notebooks_write_nothing_to_stderr(smoke):
+    """Red text in JupyterLab or Colab that is not an error (TensorFlow's C++ log lines) is gone."""
+    out, _, _ = smoke
+    executed = sorted(out.glob("runs/*/notebook.ipynb")) + sorted((out / "notebooks").glob("*.ipynb"))
+    assert len(executed) >= 8
+    for path in executed:
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+            for output in cell.get("outputs", []):
+                assert output.get("name") != "stderr", f"{path} cell {i}: {output.get('text', '')[:300]}"

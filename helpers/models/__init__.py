@@ -22,6 +22,7 @@ import keras  # noqa: E402
 
 from helpers.models.googlenet import build_googlenet  # noqa: E402
 from helpers.models.resnet import build_report_resnet50, build_resnet  # noqa: E402
+from helpers.models.summary import summary_text  # noqa: E402
 from helpers.models.vgg import (  # noqa: E402
     CFG,
     build_report_vgg16_cifar10,
@@ -30,7 +31,7 @@ from helpers.models.vgg import (  # noqa: E402
     count_pools,
 )
 
-__all__ = ["MODEL_NAMES", "REPORT_PARAMS", "build_model", "count_params", "inference_model"]
+__all__ = ["MODEL_NAMES", "REPORT_PARAMS", "build_model", "count_params", "inference_model", "summary_text"]
 
 # name -> builder(input_shape, num_classes). Course models first (in notebook order), then the report replicas.
 _BUILDERS: dict[str, Callable[..., keras.Model]] = {
