@@ -6,7 +6,7 @@ Names are imported lazily, so ``import helpers`` stays quick and TensorFlow load
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "load_dataset": "helpers.data",

@@ -6,8 +6,10 @@ import contextlib
 import os
 import platform
 import sys
+from pathlib import Path
 
-__all__ = ["environment_info", "import_tensorflow_quietly", "in_colab", "setup", "stderr_fd_silenced"]
+__all__ = ["environment_info", "import_tensorflow_quietly", "in_colab", "on_tpu_runtime",
+           "resolve_output_dir", "setup", "stderr_fd_silenced"]
 
 
 @contextlib.contextmanager
@@ -44,6 +46,12 @@ import_tensorflow_quietly()
 def in_colab() -> bool:
     """True inside Google Colab."""
     return "google.colab" in sys.modules
+
+
+def on_tpu_runtime() -> bool:
+    """True on a Cloud TPU machine (Colab's TPU runtimes set these variables or expose /dev/accel*)."""
+    return any(os.environ.get(k) for k in ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")) or any(
+        Path("/dev").glob("accel[0-9]*"))
 
 
 def environment_info() -> dict:
@@ -85,32 +93,40 @@ def setup(seed: int = 0, deterministic: bool = False) -> dict:
     info = environment_info()
     v, hw = info["versions"], info["hardware"]
     print(f"TensorFlow {v['tensorflow']}, Keras {v['keras']}, NumPy {v['numpy']}, Python {v['python']}")
+    if on_tpu_runtime():
+        print("This is a TPU runtime, which the kit does not use (it trains with TensorFlow on a GPU or the CPU): "
+              "choose Runtime > Change runtime type > T4 GPU instead.")
     if hw["gpus"]:
         print(f"Accelerator: {', '.join(g['name'] for g in hw['gpus'])}")
     else:
-        hint = " In Colab: Runtime > Change runtime type > T4 GPU." if in_colab() else ""
-        print(f"Accelerator: none, training runs on the CPU ({hw['cpu_count']} cores) and will be slow.{hint}")
+        where = "Runtime > Change runtime type > T4 GPU" if in_colab() else "a machine with a GPU"
+        print(f"Accelerator: none, training runs on the CPU ({hw['cpu_count']} cores) and will be slow. For a short "
+              f"run set epochs=2 and train_size=2000 in the parameters cell; for the real thing use {where}.")
     print(f"Seed: {seed}")
     return info
 
 
-def colab_output_dir(output_dir: str, use_drive: bool, drive_folder: str = "cnn-course-kit",
-                     mount: str = "/content/drive") -> str:
-    """On Colab with ``use_drive``: mount Google Drive and put ``output_dir`` there, so run directories (and
-    their per-epoch backups) survive a disconnect. Elsewhere, or without ``use_drive``, ``output_dir`` as given."""
-    if not use_drive:
-        return output_dir
-    if not in_colab():
-        print("use_drive=True only applies on Google Colab; keeping output_dir =", output_dir)
-        return output_dir
-    from pathlib import Path
+def resolve_output_dir(output_dir: str = "", use_drive: bool = False, drive_folder: str = "cnn-course-kit",
+                       mount: str = "/content/drive") -> str:
+    """Where runs go: ``output_dir`` as given, or (``""``) the kit's one folder (``default_output_dir``).
 
+    On Colab with ``use_drive``: Google Drive is mounted and the folder put there (``MyDrive/cnn-course-kit/``), so
+    run directories (and their per-epoch backups) survive a disconnect and every notebook finds them.
+    """
+    from helpers.runs import default_output_dir
+
+    path = Path(output_dir).expanduser() if output_dir else default_output_dir()
+    if not use_drive:
+        return str(path)
+    if not in_colab():
+        print(f"use_drive=True only applies on Google Colab; runs stay in {path}")
+        return str(path)
     from google.colab import drive
 
     mount = Path(mount)
     if not (mount / "MyDrive").is_dir():
         drive.mount(str(mount))
-    path = mount / "MyDrive" / drive_folder / Path(output_dir).name
+    path = mount / "MyDrive" / drive_folder / path.name
     path.mkdir(parents=True, exist_ok=True)
     print(f"output_dir on Google Drive: {path}")
     return str(path)

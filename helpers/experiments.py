@@ -151,11 +151,12 @@ def parameters_for(experiment: Experiment, profile: str, output_dir: str, data_d
     """Notebook parameters of one experiment under a profile (what run_all passes to papermill)."""
     prof = PROFILES[profile]
     if experiment.notebook == NOTEBOOKS["appendix"]:
-        return {"output_dir": output_dir, "profile": profile}
+        return {"output_dir": output_dir, "profile": profile, "build_pdf": False}  # run_all builds it (--pdf)
     kind = "data" if experiment.notebook == NOTEBOOKS["data"] else "train"
     params = {**experiment.params, **prof[kind], "output_dir": output_dir}
     if kind == "train":
-        params.update(experiment=experiment.name, run_name=experiment.name)
+        # Headless: one line per epoch in logs, executed notebooks and PDFs (the live bar is for people).
+        params.update(experiment=experiment.name, run_name=experiment.name, progress="epoch")
     if data_dir and not params.get("synthetic"):
         params["data_dir"] = data_dir
     return params

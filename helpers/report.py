@@ -12,15 +12,18 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.runs import atomic_write
 
-__all__ = ["TEX_HINT", "ReportError", "build_report", "export_html", "export_pdf", "report_facts", "show_table",
-           "xelatex_available"]
+__all__ = ["TEX_HINT", "ReportError", "build_report", "export_html", "export_pdf", "install_tex", "make_pdf",
+           "notebook_path", "report_facts", "show_table", "xelatex_available"]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
+TEX_PACKAGES = ("texlive-xetex", "texlive-fonts-recommended", "texlive-plain-generic", "pandoc", "fonts-dejavu-core")
+APPENDIX = "05_evaluation_appendix.ipynb"
 TEX_HINT = (
     "PDF not built: xelatex is missing. Install TeX, then rerun with --pdf: on Debian/Ubuntu "
     "`sudo apt-get install texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc fonts-dejavu-core`; "
@@ -167,3 +170,65 @@ def build_report(output_dir: str | Path, profile: str, which: str = "report") ->
             except ReportError as e:
                 result.problems.append(str(e))
     return result
+
+
+def notebook_path(name: str) -> Path:
+    """A course notebook: in the repository checkout, or where the installed wheel put it (share/cnn-course-kit)."""
+    for folder in (Path(__file__).resolve().parents[1] / "notebooks", Path(sys.prefix) / "share" / "cnn-course-kit" /
+                   "notebooks"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"Notebook {name} is neither in the repository nor in {sys.prefix}/share/cnn-course-kit: "
+                            "reinstall the kit.")
+
+
+def install_tex() -> bool:
+    """Install xelatex and pandoc with apt (Colab: about a minute, once per session); True when they are there."""
+    if xelatex_available():
+        return True
+    print("Installing TeX for the PDF with apt-get (about a minute, once per session)...", flush=True)
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *TEX_PACKAGES]):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.SubprocessError) as e:
+            print(f"TeX not installed ({e}). {TEX_HINT}")
+            return False
+        if done.returncode:
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            print(f"TeX not installed: {' '.join(command[:2])} failed: {last}")
+            return False
+    return xelatex_available()
+
+
+def make_pdf(output_dir: str = "", use_drive: bool = False, profile: str = "full", download: bool | None = None):
+    """Your report as a PDF, from a notebook (Colab too) or a script: runs the evaluation appendix afresh over every
+    run in the outputs folder, exports it to ``report.html`` and ``report.pdf`` there, and on Colab offers the PDF
+    for download. Installs TeX first on Colab when it is missing; elsewhere says how. Returns the PDF's path or None.
+    """
+    import papermill
+
+    from helpers.environment import in_colab, resolve_output_dir
+
+    out = Path(resolve_output_dir(output_dir, use_drive)).resolve()
+    if not xelatex_available() and in_colab():
+        install_tex()
+    executed = out / "notebooks" / "evaluation_appendix.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    print(f"Running the evaluation appendix over {out / 'runs'} ...", flush=True)
+    papermill.execute_notebook(str(notebook_path(APPENDIX)), str(executed), kernel_name="python3",
+                               parameters={"output_dir": str(out), "profile": profile, "build_pdf": False},
+                               progress_bar=False, coalesce_streams=True)
+    result = build_report(out, profile)
+    for problem in result.problems:
+        print(problem)
+    if result.html:
+        print(f"Report (HTML): {result.html}")
+    if not result.pdf:
+        return None
+    print(f"Report (PDF): {result.pdf}")
+    if download if download is not None else in_colab():
+        from google.colab import files
+
+        files.download(str(result.pdf))
+    return result.pdf

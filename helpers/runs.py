@@ -17,7 +17,26 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["RunDir", "atomic_write", "jsonable", "load_runs", "make_writable_dir", "safe_run_name"]
+__all__ = ["OUTPUT_DIR_ENV", "RunDir", "atomic_write", "default_output_dir", "jsonable", "load_runs",
+           "make_writable_dir", "safe_run_name"]
+
+
+OUTPUT_DIR_ENV = "CNN_KIT_OUTPUT_DIR"
+
+
+def default_output_dir() -> Path:
+    """The kit's one outputs folder, the same for every way of running it.
+
+    ``$CNN_KIT_OUTPUT_DIR`` when set; else ``outputs/`` at the root of the repository the kit was installed from
+    (editable install or checkout: JupyterLab's kernel in ``notebooks/``, papermill from anywhere and run_all.py
+    all find the same folder); else, for an installed copy (Colab), ``outputs/`` in the working directory.
+    """
+    if os.environ.get(OUTPUT_DIR_ENV):
+        return Path(os.environ[OUTPUT_DIR_ENV]).expanduser().resolve()
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root / "outputs"
+    return Path.cwd() / "outputs"
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> Path:

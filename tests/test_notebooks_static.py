@@ -11,22 +11,22 @@ import papermill
 import pytest
 
 from helpers.experiments import EXPERIMENTS, PROFILES, parameters_for
+from helpers.publish import SOURCE, badge_url, install_cell
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-BADGE = "https://colab.research.google.com/github/cnn-course-kit/cnn-course-kit/blob/main/notebooks/{name}"
 
 TRAIN_PARAMS = {
     "experiment", "dataset", "model", "recipe", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment",
     "label_smoothing", "weight_decay", "val_size", "train_size", "test_size", "data_dir", "synthetic", "seed",
-    "output_dir", "run_name",
+    "output_dir", "use_drive", "run_name", "progress",
 }
 REQUIRED = {
-    "01_data_loading.ipynb": {"data_dir", "synthetic", "seed", "output_dir", "train_size", "val_size",
+    "01_data_loading.ipynb": {"data_dir", "synthetic", "seed", "output_dir", "use_drive", "train_size", "val_size",
                               "augment_preview"},
     "02_vgg.ipynb": TRAIN_PARAMS,
     "03_resnet.ipynb": TRAIN_PARAMS,
     "04_googlenet.ipynb": TRAIN_PARAMS,
-    "05_evaluation_appendix.ipynb": {"output_dir", "profile", "save_figures"},
+    "05_evaluation_appendix.ipynb": {"output_dir", "use_drive", "profile", "save_figures", "build_pdf"},
 }
 DEFAULT_MODEL = {"02_vgg.ipynb": "vgg16", "03_resnet.ipynb": "resnet18", "04_googlenet.ipynb": "googlenet"}
 NAMES = sorted(REQUIRED)
@@ -94,7 +94,7 @@ def test_experiment_matrix_uses_only_known_parameters(profile):
 def test_colab_badge_points_at_this_notebook(name):
     first = read(name).cells[0]
     assert first.cell_type == "markdown"
-    assert BADGE.format(name=name) in first.source
+    assert badge_url(name) in first.source and SOURCE.split("@")[1] in badge_url(name)
     assert "colab-badge.svg" in first.source
 
 
@@ -107,20 +107,22 @@ def test_no_remote_images_in_markdown(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_install_cell_only_on_colab_and_never_touches_the_stack(name):
+def test_install_cell_is_the_published_one_and_never_touches_the_stack(name):
+    """Every notebook's first code cell is helpers.publish's, for SOURCE: the pinned kit, installed on Colab only."""
     nb = read(name)
     first = code_cells(nb)[0].source
-    assert '"google.colab" in sys.modules' in first
-    install_lines = [line for line in first.splitlines() if "pip" in line or "git clone" in line]
-    assert install_lines and all(line.startswith((" ", "\t")) for line in install_lines), "installs must be guarded"
+    assert first == install_cell(SOURCE)
+    assert f'KIT = "{SOURCE}"' in first and '"google.colab" in sys.modules' in first
+    body = first.split('if "google.colab" in sys.modules:')[1].split("\n\nfrom helpers")[0]
+    assert all(line.startswith("    ") or not line for line in body.splitlines()[1:]), "installs must be guarded"
+    assert '"-c", keep.name' in first  # TensorFlow, Keras and NumPy pinned to what the runtime has
     for cell in code_cells(nb):
         for line in cell.source.splitlines():
-            if "pip" not in line:
+            if "pip" not in line or line.lstrip().startswith("#"):
                 continue
             assert not re.search(r"pip\s+install\s+.*(-e\b|--editable)", line), f"{name}: pip install -e: {line}"
-            assert not re.search(r"(-U\b|--upgrade|--force-reinstall)", line), f"{name}: upgrades: {line}"
-            assert not re.search(r"\b(tensorflow|keras|numpy|ipykernel|pyzmq)\b", line), f"{name}: {line}"
-            assert "--no-deps" in line or "/content/cnn-course-kit" not in line, f"{name}: kit without --no-deps"
+            assert not re.search(r"(-U\b|--upgrade|--force-reinstall|--no-deps)", line), f"{name}: {line}"
+            assert not re.search(r"\b(tensorflow|keras|numpy|ipykernel|pyzmq)\b", line, re.I), f"{name}: {line}"
 
 
 @pytest.mark.parametrize("name", NAMES)

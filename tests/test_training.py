@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.data import load_dataset
+from helpers.data import _count, load_dataset
 from helpers.runs import RunDir, atomic_write, load_runs
 from helpers.training import RECIPES, evaluate_run, make_config, make_schedule, train
 
@@ -19,9 +19,12 @@ def tiny_mnist():
 
 def test_recipes_hold_the_reports_settings():
     c = make_config("report1", "report_vgg16_mnist", "mnist")
-    assert (c["optimizer"], c["lr"], c["loss"], c["epochs"], c["val_size"]) == ("rmsprop", 1e-4, "binary_crossentropy", 50, 15000)
+    assert (c["optimizer"], c["lr"], c["loss"], c["epochs"]) == ("rmsprop", 1e-4, "binary_crossentropy", 50)
+    assert _count(c["val_size"], 60_000, "val_size") == 15_000  # report 1's 45,000 / 15,000 on full MNIST
     c = make_config("report1", "report_resnet50", "cifar10")
-    assert (c["optimizer"], c["lr"], c["batch_size"], c["val_size"]) == ("adam", 1e-3, 32, 12500)
+    assert (c["optimizer"], c["lr"], c["batch_size"]) == ("adam", 1e-3, 32)
+    assert _count(c["val_size"], 50_000, "val_size") == 12_500  # Exp. 4: 37,500 / 12,500
+    assert _count(make_config("report1", "report_vgg16_cifar10", "cifar10")["val_size"], 50_000, "") == 5_000
     assert make_config("report1", "report_resnet50", "mnist")["batch_size"] == 128
     c = make_config("report2", "vgg16", "cifar10")
     assert (c["epochs"], c["lr"], c["batch_size"]) == (10, 1e-3, 64)
