@@ -1,0 +1,74 @@
+"""What the notebooks show: a figure displayed once and saved with its run, and a run's whole evaluation in one call.
+
+``02_vgg`` walks through the evaluation step by step; ``03_resnet`` and ``04_googlenet`` call ``show_evaluation``,
+which shows the same figures and tables in the same order (and saves the figures where the report finds them).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["compare_with_reports", "show_evaluation", "show_figure"]
+
+
+def show_figure(fig, folder: str | Path, name: str) -> None:
+    """Save ``fig`` as ``<folder>/<name>.png`` and ``.pdf``, display it once (PNG: JupyterLab, Colab, PDF) and close it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from helpers import plots
+
+    plots.save_figure(fig, folder, name)
+    display(fig)
+    plt.close(fig)
+
+
+def compare_with_reports(metrics: dict, experiment: str, subset: bool) -> str:
+    """One line: this run's test accuracy beside the report's number for the same experiment, if there is one."""
+    from helpers.experiments import EXPERIMENTS
+
+    ours = 100 * metrics["test_accuracy"]
+    ref = EXPERIMENTS.get(experiment)
+    if ref is not None and ref.reported is not None:
+        line = (f"{ref.report}, {ref.table}: {ref.reported:.2f}%   this run: {ours:.2f}%   "
+                f"difference: {ours - ref.reported:+.2f} points")
+    else:
+        line = f"this run: {ours:.2f}%  (no single report number for this exact setting: see 'The numbers to beat')"
+    if subset:
+        line += "\nnote: synthetic data or a subset was used, so this number says nothing about the method"
+    return line
+
+
+def show_evaluation(result, metrics: dict, ds, experiment: str = "", subset: bool = False, seed: int = 0) -> None:
+    """A finished run's evaluation, as 02 shows it step by step: learning curves, learning rate, seconds per epoch,
+    confusion matrix and top confusions, per-class report, right and wrong test images, the reports' number."""
+    from IPython.display import Markdown, display
+
+    from helpers import evaluation, plots
+    from helpers.report import show_table
+    from helpers.runs import RunDir
+
+    run, folder = result.run, result.run / "figures"
+    display(Markdown("### Learning curves, learning rate and time per epoch"))
+    show_figure(plots.plot_history(result.history), folder, "history")
+    show_figure(plots.plot_lr(result.history), folder, "lr")
+    show_figure(plots.plot_epoch_times(result.history), folder, "epoch_times")
+    display(Markdown("### Which classes get confused?"))
+    show_figure(plots.plot_confusion_matrix(metrics["confusion_matrix"], ds.class_names), folder, "confusion_matrix")
+    show_table(pd.DataFrame(metrics["top_confusions"], columns=["true", "predicted as", "images"]))
+    display(Markdown("### Per-class precision, recall and F1"))
+    report = evaluation.classification_report_frame(metrics["classification_report"])
+    show_table(report, floatfmt=".3f", index=True)
+    show_figure(plots.plot_per_class_metrics(report, ds.class_names), folder, "per_class_metrics")
+    display(Markdown("### Test images, right and wrong"))
+    y_pred = np.load(run / RunDir.PREDICTIONS)["y_pred"]
+    for correct, name, title in ((True, "correct", "Correctly classified test images"),
+                                 (False, "incorrect", "Misclassified test images")):
+        picked = evaluation.sample_indices(ds.y_test, y_pred, correct=correct, n=16, seed=seed)
+        show_figure(plots.plot_predictions(ds.x_test, ds.y_test, y_pred, ds.class_names, picked, title=title),
+                    folder, name)
+    display(Markdown("### Beside the reports"))
+    print(compare_with_reports(metrics, experiment, subset))
