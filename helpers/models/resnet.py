@@ -2,7 +2,8 @@
 
 Built like Keras' ``applications/resnet.py``: a block is a small function, a stage (``stack``) repeats a block,
 and the stem is chosen per model. Course models follow kuangliu/pytorch-cifar: a 3x3 stride-1 stem keeps the
-whole 32x32 image for the first stage (the ImageNet stem would shrink it to 8x8 before any residual block).
+whole 32x32 image for the first stage (the ImageNet stem would shrink it to 7x7 before any residual block: 32 -> 16
+by the 7x7/2 conv, -> 7 by the 3x3/2 max-pool; report 1, Appendix D).
 """
 
 from __future__ import annotations
