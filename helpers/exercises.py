@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["EXERCISES", "Exercise", "check", "student_source", "write_student_version"]
+__all__ = ["EXERCISES", "Exercise", "Verdict", "check", "student_source", "write_student_version"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -315,24 +315,56 @@ def _registry() -> dict[str, Exercise]:
 EXERCISES: dict[str, Exercise] = _registry()
 
 
-def check(name: str, answer) -> bool:
-    """Check an exercise's answer: print [correct], [try again] with a hint, or [not answered]; True if right."""
+class Verdict(int):
+    """What ``check`` returns: true when the answer is right. As a cell's last value it shows nothing (the check
+    has printed its line), so a cell ending in ``check(...)`` has no ``Out: True``."""
+
+    def __repr__(self) -> str:
+        return repr(bool(self))
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def _unwritten(answer) -> bool:
+    """True for a stub of the student version: a function whose body is only a docstring and ``...``."""
+    import inspect
+    import textwrap
+
+    if not inspect.isfunction(answer):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(answer)))
+    except (OSError, TypeError, SyntaxError):  # no source (built in a string, say): judge it normally
+        return False
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.FunctionDef) else None
+    if not body:
+        return False
+    if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value,
+                                                                                                str):
+        body = body[1:]
+    return len(body) == 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and \
+        body[0].value.value is Ellipsis
+
+
+def check(name: str, answer) -> Verdict:
+    """Check an exercise's answer: print [correct], [try again] with a hint, or [not answered]; true if right."""
     if name not in EXERCISES:
         print(f"[unknown exercise] {name!r}; exercises: {', '.join(EXERCISES)}")
-        return False
+        return Verdict(False)
     exercise = EXERCISES[name]
-    if answer is Ellipsis:
+    if answer is Ellipsis or _unwritten(answer):
         print(f"[not answered] {name}: replace the ... with your answer, then run the cell again.")
-        return False
+        return Verdict(False)
     try:
         problem = exercise.judge(answer)
     except Exception as e:  # the student's code failed inside the check: say so, never crash the notebook
         problem = f"your code raised {type(e).__name__}: {e}"
     if problem:
         print(f"[try again] {name}: {problem}")
-        return False
+        return Verdict(False)
     print(f"[correct] {name}: {exercise.explanation}")
-    return True
+    return Verdict(True)
 
 
 # ------------------------------------------------------------------------------------------ student version
@@ -352,7 +384,8 @@ def _stub(block: str) -> str:
             lines.append(f"def {node.name}({signature}):")
             doc = ast.get_docstring(node)
             if doc:
-                lines.append(f'    """{doc}"""')
+                body = doc.replace("\n", "\n    ")
+                lines.append(f'    """{body}"""')
             lines.append("    ...  # your code")
     return "\n".join(lines)
 
