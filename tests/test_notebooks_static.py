@@ -18,7 +18,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TRAIN_PARAMS = {
     "experiment", "dataset", "model", "recipe", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment",
     "label_smoothing", "weight_decay", "val_size", "train_size", "test_size", "data_dir", "synthetic", "seed",
-    "output_dir", "use_drive", "run_name", "progress",
+    "output_dir", "use_drive", "run_name", "progress", "experiment_exercises",
 }
 REQUIRED = {
     "01_data_loading.ipynb": {"data_dir", "synthetic", "seed", "output_dir", "use_drive", "train_size", "val_size",
