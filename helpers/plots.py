@@ -30,10 +30,10 @@ def use_style() -> None:
     sns.set_theme(context="notebook", style="whitegrid")
 
 
-def _figure(nrows: int = 1, ncols: int = 1, figsize=(8, 4.5)):
+def _figure(nrows: int = 1, ncols: int = 1, figsize=(8, 4.5), **kwargs):
     """Return a constrained-layout figure and its flat array of axes, detached from pyplot."""
     use_style()
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False, **kwargs)
     plt.close(fig)
     return fig, axes.ravel()
 
@@ -44,6 +44,15 @@ def _history_frame(history) -> pd.DataFrame:
     if "epoch" not in frame:
         frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
     return frame
+
+
+def _epoch_axis(ax, epochs) -> None:
+    """Whole-number epoch ticks; a single epoch gets one tick instead of fractional ones around it."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    epochs = np.unique(np.asarray(epochs, dtype=float))
+    if len(epochs) == 1:
+        ax.set_xticks(epochs)
+        ax.set_xlim(epochs[0] - 1, epochs[0] + 1)
 
 
 def _display_image(image) -> np.ndarray:
@@ -136,8 +145,68 @@ def plot_history(history) -> Figure:
         if val in history and history[val].notna().any():
             ax.plot(history["epoch"], history[val], marker=marker, label="validation")
         ax.set(xlabel="epoch", ylabel=metric, title=metric)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _epoch_axis(ax, history["epoch"])
         ax.legend()
+    return fig
+
+
+def _note_figure(text: str) -> Figure:
+    """Return a small figure that only says ``text`` (nothing to draw)."""
+    fig, (ax,) = _figure(figsize=(6, 1))
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    return fig
+
+
+def _metric_name(column: str) -> str:
+    """'val_accuracy' -> 'validation accuracy', 'loss' -> 'training loss'."""
+    return column.replace("val_", "validation ") if column.startswith("val_") else f"training {column}"
+
+
+def plot_degradation(pairs) -> Figure:
+    """Return the degradation experiment: for each depth (key), its (plain, residual) histories overlaid, plain
+    dashed and residual solid in the depth's colour; training (left) and validation (right), accuracy and loss."""
+    pairs = {depth: tuple(_history_frame(h) for h in pair) for depth, pair in pairs.items()}
+    if not pairs:
+        return _note_figure("degradation: no pair of finished runs to show")
+    columns = ("accuracy", "val_accuracy", "loss", "val_loss")
+    fig, axes = _figure(2, 2, figsize=(MAX_WIDTH, 7.5), sharex=True, sharey="row")
+    longest = max(len(h) for pair in pairs.values() for h in pair)
+    epochs = np.concatenate([h["epoch"] for pair in pairs.values() for h in pair])
+    for i, (depth, (plain, residual)) in enumerate(pairs.items()):
+        for history, name, style in ((plain, "plain", "--"), (residual, "ResNet", "-")):
+            for ax, column in zip(axes, columns, strict=True):
+                if column in history and history[column].notna().any():
+                    ax.plot(history["epoch"], history[column], linestyle=style, color=f"C{i}", linewidth=2,
+                            marker="o" if longest <= 30 else None, markersize=4, label=f"{name}-{depth}")
+    for ax, column in zip(axes, columns, strict=True):
+        ax.set_title(_metric_name(column))
+        _epoch_axis(ax, epochs)
+    axes[0].set_ylabel("accuracy")
+    axes[2].set_ylabel("loss")
+    for ax in axes[2:]:
+        ax.set_xlabel("epoch")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2 * len(pairs))
+    fig.suptitle("Degradation: plain (dashed) vs residual (solid) networks of the same depth")
+    return fig
+
+
+def plot_ablation_curves(histories, metric: str = "val_accuracy", title: str | None = None) -> Figure:
+    """Return one curve of ``metric`` per epoch for each run (dict: legend label -> history) on one axes."""
+    histories = {label: _history_frame(h) for label, h in histories.items()}
+    histories = {label: h for label, h in histories.items() if metric in h and h[metric].notna().any()}
+    if not histories:
+        return _note_figure(f"{title or metric}: no run to show")
+    fig, (ax,) = _figure(figsize=(MAX_WIDTH, 4.5))
+    longest = max(len(h) for h in histories.values())
+    styles = ("-", "--", "-.", ":")
+    for i, (label, history) in enumerate(histories.items()):
+        ax.plot(history["epoch"], history[metric], linestyle=styles[i // 10 % len(styles)], linewidth=2,
+                marker="o" if longest <= 30 else None, markersize=4, label=label)
+    ax.set(xlabel="epoch", ylabel=_metric_name(metric), title=title or f"{_metric_name(metric)} per epoch")
+    _epoch_axis(ax, np.concatenate([h["epoch"] for h in histories.values()]))
+    fig.legend(loc="outside right upper")
     return fig
 
 
@@ -151,7 +220,7 @@ def plot_epoch_times(history) -> Figure:
         ylabel="seconds",
         title=f"Time per epoch (total {history['epoch_seconds'].sum():.0f} s)",
     )
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _epoch_axis(ax, history["epoch"])
     return fig
 
 
@@ -164,7 +233,7 @@ def plot_lr(history) -> Figure:
     if lr.min() > 0 and lr.max() / lr.min() > 10:
         ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="learning rate", title="Learning rate schedule")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _epoch_axis(ax, history["epoch"])
     return fig
 
 

@@ -103,6 +103,51 @@ def test_plot_epoch_times_and_lr():
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), [1e-3, 1e-3, 1e-4, 1e-5])
 
 
+def test_a_single_epoch_gets_one_tick():
+    one = history_frame().iloc[:1]  # the smoke profile trains 1 epoch
+    figures = [plots.plot_history(one), plots.plot_epoch_times(one), plots.plot_lr(one),
+               plots.plot_ablation_curves({"a": one}), plots.plot_degradation({18: (one, one)})]
+    for ax in (ax for fig in figures for ax in fig.axes):
+        assert ax.get_xticks().tolist() == [1.0] and ax.get_xlim() == (0.0, 2.0)
+    ticks = plots.plot_history(history_frame()).axes[0].get_xticks()  # several epochs: whole numbers, no forced range
+    assert len(ticks) > 1 and all(t == int(t) for t in ticks)
+
+
+def test_plot_degradation_plain_dashed_residual_solid_one_colour_per_depth():
+    shallow, deep = history_frame(), history_frame().assign(accuracy=[0.4, 0.5, 0.55, 0.6])
+    fig = plots.plot_degradation({18: (shallow, history_frame()), 34: (deep, history_frame())})
+    assert [ax.get_title() for ax in fig.axes] == ["training accuracy", "validation accuracy", "training loss",
+                                                   "validation loss"]
+    for ax in fig.axes:  # both curves of every pair in every panel
+        assert [line.get_label() for line in ax.lines] == ["plain-18", "ResNet-18", "plain-34", "ResNet-34"]
+        assert [line.get_linestyle() for line in ax.lines] == ["--", "-", "--", "-"]
+        colors = [to_hex(line.get_color()) for line in ax.lines]
+        assert colors[0] == colors[1] != colors[2] == colors[3]
+    np.testing.assert_allclose(fig.axes[0].lines[2].get_ydata(), [0.4, 0.5, 0.55, 0.6])
+    np.testing.assert_allclose(fig.axes[3].lines[0].get_ydata(), [1.1, 0.8, 0.6, 0.6])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["plain-18", "ResNet-18", "plain-34", "ResNet-34"]
+    assert fig.get_size_inches()[0] <= 12
+    # Without validation columns the validation panels stay empty rather than failing.
+    fig = plots.plot_degradation({18: (history_frame(False), history_frame(False))})
+    assert [len(ax.lines) for ax in fig.axes] == [2, 0, 2, 0]
+    assert "no pair" in plots.plot_degradation({}).axes[0].texts[0].get_text()
+
+
+def test_plot_ablation_curves_one_line_per_run_with_its_label():
+    runs = {"VGG16": history_frame(), "VGG16 with ADAM": history_frame().assign(val_accuracy=[0.5, 0.6, 0.7, 0.9]),
+            "no validation": history_frame(False)}
+    fig = plots.plot_ablation_curves(runs, title="Table IV: validation accuracy per epoch")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines] == ["VGG16", "VGG16 with ADAM"]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.5, 0.6, 0.7, 0.9])
+    assert ax.get_title() == "Table IV: validation accuracy per epoch" and ax.get_ylabel() == "validation accuracy"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["VGG16", "VGG16 with ADAM"]
+    assert len({to_hex(line.get_color()) for line in ax.lines}) == 2
+    fig = plots.plot_ablation_curves(runs, metric="loss")
+    assert len(fig.axes[0].lines) == 3 and fig.axes[0].get_ylabel() == "training loss"
+    assert "no run" in plots.plot_ablation_curves({}).axes[0].texts[0].get_text()
+
+
 @pytest.mark.parametrize("normalize", [True, False])
 def test_plot_confusion_matrix_annotations_match(normalize):
     cm = np.array([[5, 1, 0], [2, 6, 2], [0, 0, 0]])  # an empty row must not give NaN
