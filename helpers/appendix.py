@@ -16,7 +16,7 @@ import pandas as pd
 from helpers.experiments import EXPERIMENTS, Experiment
 from helpers.runs import RunDir, load_runs
 
-__all__ = ["ABLATION_TABLES", "EPOCH_COLUMNS", "NOT_IN_PROFILE", "ablation_histories", "ablation_tables",
+__all__ = ["ABLATION_TABLES", "architecture_figures", "EPOCH_COLUMNS", "NOT_IN_PROFILE", "ablation_histories", "ablation_tables",
            "architecture_summaries", "degradation_experiments", "degradation_histories", "epoch_table",
            "finished_runs", "missing_experiments", "model_table", "results_table", "run_history", "run_sections"]
 
@@ -183,6 +183,34 @@ def architecture_summaries(finished: pd.DataFrame, output_dir: str | Path) -> di
         if key not in out and (run / RunDir.SUMMARY).is_file():
             out[key] = (run / RunDir.SUMMARY).read_text(encoding="utf-8")
     return dict(sorted(out.items()))
+
+
+def architecture_figures(finished: pd.DataFrame, output_dir: str | Path) -> list[tuple[str, str, object]]:
+    """Pictures of the finished runs' architectures, drawn from the models (helpers.diagrams): each model's stages
+    once per input shape, and the building blocks (residual blocks, inception module) once. (title, name, figure)."""
+    from helpers import diagrams
+
+    figures, seen = [], set()
+    for _, r in finished.iterrows():
+        shape = tuple(RunDir(output_dir, r["run_name"]).read_json(RunDir.CONFIG)["data"]["input_shape"])
+        model = r["model"]
+        if (model, shape) in seen:
+            continue
+        seen.add((model, shape))
+        tag = f"{model}_{shape[0]}x{shape[1]}x{shape[2]}"
+        if model.startswith(("vgg", "report_vgg")):
+            figures.append((f"{model}: stages on {shape}", f"arch_{tag}", diagrams.vgg_figure(model, shape)))
+        elif model.startswith(("resnet", "plain")):
+            figures.append((f"{model}: stages on {shape}", f"arch_{tag}", diagrams.resnet_stages_figure(model, shape)))
+            if "residual blocks" not in seen:
+                seen.add("residual blocks")
+                figures.append(("Residual blocks", "arch_residual_blocks", diagrams.residual_blocks_figure()))
+        elif model == "googlenet":
+            figures.append((f"GoogLeNet on {shape}", f"arch_{tag}", diagrams.googlenet_figure(shape)))
+            if "inception" not in seen:
+                seen.add("inception")
+                figures.append(("Inception module 3a", "arch_inception_3a", diagrams.inception_figure("3a")))
+    return figures
 
 
 def run_sections(output_dir: str | Path, run_name: str, key: str | None = None) -> list[tuple]:

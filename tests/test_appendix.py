@@ -176,3 +176,20 @@ def test_run_sections_include_the_per_epoch_table(tmp_path, monkeypatch):
     for item in items:
         if item[0] == "figure":
             plt.close(item[2])
+
+
+def test_architecture_figures_once_per_model_and_shape_with_the_blocks(tmp_path):
+    import matplotlib.text
+
+    fake_run(tmp_path, "a", "vgg11", "mnist", 0.9)
+    fake_run(tmp_path, "b", "resnet18", "mnist", 0.8)
+    fake_run(tmp_path, "c", "plain18", "mnist", 0.7)
+    fake_run(tmp_path, "d", "googlenet", "mnist", 0.7)
+    fake_run(tmp_path, "e", "report_resnet50", "mnist", 0.7)  # no stage picture for the replica: its summary
+    figures = appendix.architecture_figures(appendix.finished_runs(tmp_path), tmp_path)
+    names = [name for _, name, _ in figures]
+    assert sorted(names) == sorted(["arch_vgg11_28x28x1", "arch_resnet18_28x28x1", "arch_residual_blocks",
+                                    "arch_plain18_28x28x1", "arch_googlenet_28x28x1", "arch_inception_3a"])
+    vgg = next(fig for _, name, fig in figures if name == "arch_vgg11_28x28x1")
+    texts = " ".join(t.get_text() for t in vgg.findobj(matplotlib.text.Text))
+    assert "512" in texts and "64" in texts
