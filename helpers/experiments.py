@@ -3,7 +3,7 @@
 An *experiment* is one notebook executed with one set of parameters. A *profile* scales data and compute:
 
 * ``smoke``: synthetic data, a few dozen images, 1 epoch: every notebook and code path in minutes (the tests),
-* ``quick``: real data, stratified subsets, 2 epochs: a CPU-friendly taste of the matrix (about an hour, 2 cores),
+* ``quick``: real data, stratified subsets, 6-10 epochs on 9 training runs, long enough to learn (about 30 min, 2 cores),
 * ``full``: full data and the recipe's epochs: for GPUs.
 """
 
@@ -37,6 +37,10 @@ class Experiment:
     label: str = ""  # the row's name in the report's table ("VGG16 with lr=0.01")
 
 
+# Report 2's rows in the quick profile: VGG-11 (its fastest VGG) on both datasets, ResNet-18 on CIFAR-10.
+QUICK_REPORT2 = ("r2_vgg11_mnist", "r2_vgg11_cifar10", "r2_resnet18_cifar10")
+
+
 def _matrix() -> list[Experiment]:
     ex = [Experiment("data_overview", NOTEBOOKS["data"], {}, tags=("smoke", "quick"))]
     # Report 1: four experiments, 50 epochs each (Appendices A-D are the models).
@@ -49,7 +53,7 @@ def _matrix() -> list[Experiment]:
     for name, nb, model, ds, acc, where in r1:
         ex.append(Experiment(name, NOTEBOOKS[nb], {"model": model, "dataset": ds, "recipe": "report1"},
                              "report1", where, acc, tags=("quick",) + (("smoke",) if ds == "mnist" else ())))
-    # Report 2: Tables I-VI, 10 epochs, lr 0.001, batch 64 (MNIST, CIFAR-10).
+    # Report 2: Tables I-VI, 10 epochs, lr 0.001 (batch 64 throughout is the kit's simplification; see RECIPES).
     aug = {"mnist": "shift_rotate", "cifar10": "flip_crop"}
     vgg_rows = [  # (suffix, model, overrides, (MNIST %, CIFAR-10 %), the report's row name)
         ("vgg16", "vgg16", {}, (99.1, 78.6), "VGG16"),
@@ -76,7 +80,7 @@ def _matrix() -> list[Experiment]:
             for suffix, model, over, accs, label in rows:
                 params = {"model": model, "dataset": ds, "recipe": "report2",
                           **{k: (aug[ds] if v == "AUG" else v) for k, v in over.items()}}
-                tags = ("quick",) if suffix in ("vgg11", "vgg16", "vgg19", "resnet18") else ()
+                tags = ("quick",) if f"r2_{suffix}_{ds}" in QUICK_REPORT2 else ()
                 ex.append(Experiment(f"r2_{suffix}_{ds}", NOTEBOOKS[nb], params, "report2", table, accs[i], tags,
                                      label))
         g = {"model": "googlenet", "dataset": ds, "recipe": "report2"}
@@ -94,9 +98,9 @@ def _matrix() -> list[Experiment]:
                                  label=label))
     # The ResNet paper's degradation experiment: plain vs residual at two depths.
     for model in ("plain18", "resnet18", "plain34", "resnet34"):
-        tags = ("smoke",) if model == "plain18" else ()
+        tags = (("smoke",) if model == "plain18" else ()) + (("quick",) if model.endswith("18") else ())
         ex.append(Experiment(f"degradation_{model}_cifar10", NOTEBOOKS["resnet"],
-                             {"model": model, "dataset": "cifar10", "recipe": "best"}, tags=("quick",) + tags))
+                             {"model": model, "dataset": "cifar10", "recipe": "best"}, tags=tags))
     # Our recipe on the four main models and both datasets.
     for ds in ("cifar10", "mnist"):
         for model, nb in (("vgg16", "vgg"), ("resnet18", "resnet"), ("resnet50", "resnet"), ("googlenet", "googlenet")):
@@ -118,15 +122,29 @@ PROFILES = {
         "data": {"synthetic": True, "train_size": 200},
     },
     "quick": {
-        "about": "real data, 1,500 training / 500 validation / 500 test images, 2 epochs: a CPU-friendly taste",
+        # Re-planned in issue 13: 2 epochs on 1,500 images left most runs at chance. Fewer, longer runs: 9
+        # experiments, each with enough epochs to learn (per experiment below), each recipe's own batch size.
+        "about": "real data, 1,200 training / 300 validation / 500 test images, 6-10 epochs a run, 9 training runs: "
+                 "about 30 minutes on 2 CPU cores",
         "tag": "quick",
-        "train": {"epochs": 2, "train_size": 1500, "val_size": 500, "test_size": 500, "batch_size": 64},
+        # The "run an experiment" exercises would train a second network per notebook: only smoke (CI) runs them.
+        "train": {"epochs": 8, "train_size": 1200, "val_size": 300, "test_size": 500, "experiment_exercises": False},
         "data": {},
+        # Epochs per experiment where the profile's 8 are not the right budget (sized from the kit's throughput
+        # on 2 CPU cores: cheap runs get more epochs, costly ones fewer).
+        "experiments": {
+            # Not solved (issue 13): report 1's VGG-16 has no batch norm; at its lr 1e-4 (binary cross-entropy,
+            # batch 32) it stayed at chance for all 8 epochs (300 steps; test 10.0%), and lr 1e-3 still after 4.
+            # The report had 1,400 steps an epoch.
+            "r1_exp3_resnet50_mnist": {"epochs": 6},
+            "r2_vgg11_mnist": {"epochs": 10},  # 6 epochs measured 92.6% (RMSprop's constant lr is noisy)
+            "r2_vgg11_cifar10": {"epochs": 10},
+        },
     },
     "full": {
         "about": "full data and each recipe's epochs: for GPUs",
         "tag": None,
-        "train": {},
+        "train": {"experiment_exercises": False},
         "data": {},
     },
 }
@@ -155,6 +173,7 @@ def parameters_for(experiment: Experiment, profile: str, output_dir: str, data_d
     kind = "data" if experiment.notebook == NOTEBOOKS["data"] else "train"
     params = {**experiment.params, **prof[kind], "output_dir": output_dir}
     if kind == "train":
+        params.update(prof.get("experiments", {}).get(experiment.name, {}))
         # Headless: one line per epoch in logs, executed notebooks and PDFs (the live bar is for people).
         params.update(experiment=experiment.name, run_name=experiment.name, progress="epoch")
     if data_dir and not params.get("synthetic"):

@@ -1,10 +1,11 @@
-"""The two benchmark scripts run end to end on tiny inputs and write the tables they promise."""
+"""The benchmark scripts run end to end on tiny inputs and write the tables they promise."""
 
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import ROOT
 
 
@@ -40,10 +41,12 @@ def test_recipes_table_on_official_files(tmp_path, mnist_dir):
                      "--epochs", "1", "--train-size", "256", "--val-size", "64", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out)
-    assert list(table["recipe"]) == ["report2", "best"]
+    assert list(table["recipe"]) == ["report2", "best", "best+adamw"]  # issue 13's override as a named variant
     assert (table["epochs"] == 1).all() and (table["model"] == "vgg11").all()
     assert table["test accuracy"].between(0, 1).all() and (table["wall time (s)"] > 0).all()
-    assert table.loc[table["recipe"] == "best", "optimizer"].item() == "sgd_momentum"
+    override = table.set_index("recipe").loc["best+adamw"]
+    assert (override["optimizer"], override["lr"], override["weight decay"], override["batch"]) == \
+        ("adam", 0.003, 0.05, 64)
 
 
 def test_recipes_bad_data_dir_is_one_clear_line(tmp_path):
@@ -51,3 +54,19 @@ def test_recipes_bad_data_dir_is_one_clear_line(tmp_path):
     assert proc.returncode == 2
     assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "r.csv").exists()
+
+
+def test_tune_writes_a_trials_table(tmp_path, mnist_dir):
+    pytest.importorskip("optuna")
+    out = tmp_path / "tune.csv"
+    proc = run_bench("tune.py", "--data-dir", str(mnist_dir), "--dataset", "mnist", "--model", "vgg11",
+                     "--epochs", "1", "--trials", "2", "--train-size", "128", "--val-size", "64", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_csv(out)
+    assert list(table["trial"]) == [0, 1]
+    assert list(table["name"]) == ["best", "issue13 override"]  # the baselines come first
+    assert list(table["optimizer"]) == ["sgd_momentum", "adam"] and table.loc[1, "weight_decay"] == 0.05
+    assert (table["epochs_run"] == 1).all() and table["val_accuracy"].between(0, 1).all()
+    assert set(table["state"]) <= {"complete", "pruned"} and (table["seconds"] > 0).all()
+    assert "test" not in " ".join(table.columns)  # the search never looks at the test split
+    assert "best trial" in proc.stdout

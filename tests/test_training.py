@@ -9,7 +9,16 @@ import pytest
 
 from helpers.data import _count, load_dataset
 from helpers.runs import RunDir, atomic_write, load_runs
-from helpers.training import RECIPES, evaluate_run, make_config, make_schedule, train
+from helpers.training import (
+    RECIPES,
+    budget_settings,
+    evaluate_run,
+    keras_weight_decay,
+    make_config,
+    make_optimizer,
+    make_schedule,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +41,31 @@ def test_recipes_hold_the_reports_settings():
     assert b["augment"] == "flip_crop" and b["optimizer"] == "sgd_momentum" and b["label_smoothing"] > 0
     assert make_config("best", "resnet18", "mnist")["augment"] == "shift_rotate"
     assert set(RECIPES) == {"report1", "report2", "best"}
+
+
+def test_weight_decay_has_the_references_meaning():
+    """Keras decays ``w -= lr * wd * w`` outside the momentum; PyTorch's coupled L2 runs through it (x 1/(1-m))."""
+    sgd = make_config("best", "vgg11", "cifar10", optimizer="sgd_momentum", weight_decay=5e-4, momentum=0.9)
+    assert keras_weight_decay(sgd) == pytest.approx(5e-3)  # per step at lr 0.1: 5e-4, as kuangliu/pytorch-cifar
+    assert keras_weight_decay({**sgd, "optimizer": "sgd"}) == pytest.approx(5e-4)  # no momentum: the same thing
+    adamw = make_config("best", "vgg11", "cifar10", optimizer="adam", weight_decay=0.05)
+    assert keras_weight_decay(adamw) == pytest.approx(0.05)  # AdamW's coefficient, as PyTorch's AdamW
+    opt = make_optimizer(sgd, steps_per_epoch=10)
+    assert float(opt.weight_decay) == pytest.approx(5e-3)
+    assert make_optimizer({**sgd, "weight_decay": 0.0}, 10).weight_decay is None
+
+
+def test_best_picks_its_settings_by_budget():
+    bands = RECIPES["best"]["budget"]
+    assert bands and bands[-1][0] is None  # every budget falls in a band
+    short, long = make_config("best", "vgg11", "cifar10", epochs=8), make_config("best", "vgg11", "cifar10", epochs=30)
+    assert {k: short[k] for k in budget_settings("best", 8)} == budget_settings("best", 8)
+    assert {k: long[k] for k in budget_settings("best", 30)} == budget_settings("best", 30)
+    assert make_config("best", "vgg11", "cifar10")["epochs"] == 30  # the recipe's own budget
+    # An explicit setting beats the budget rule; the rule follows the epochs actually run.
+    assert make_config("best", "vgg11", "cifar10", epochs=8, optimizer="rmsprop")["optimizer"] == "rmsprop"
+    assert make_config("best", "resnet18", "mnist")["epochs"] == 15
+    assert budget_settings("report2", 8) == {}
 
 
 def test_overrides_win_and_none_keeps_the_recipe():
