@@ -29,6 +29,7 @@ ABLATION_TABLES = {
     "Table VI": "CIFAR-10: GoogLeNet",
 }
 NOT_IN_PROFILE = "not run in this profile"
+RUNNING = "running elsewhere"
 # history.csv column -> per-epoch table column (the reports' Appendices E-H log these every epoch)
 EPOCH_COLUMNS = {"epoch": "epoch", "loss": "loss", "accuracy": "accuracy", "val_loss": "val_loss",
                  "val_accuracy": "val_accuracy", "epoch_seconds": "seconds"}
@@ -46,11 +47,12 @@ def _ours(finished: pd.DataFrame, name: str) -> float:
     return round(100 * float(finished.loc[name, "test_accuracy"]), 2) if name in finished.index else np.nan
 
 
-def results_table(finished: pd.DataFrame, expected: list[Experiment]) -> pd.DataFrame:
+def results_table(finished: pd.DataFrame, expected: list[Experiment], running=()) -> pd.DataFrame:
     """One row per expected experiment: the report's accuracy, ours, the difference (points; + = we do better).
 
     Report 1's four headline experiments always come first, also when the profile leaves them out: status
-    "not run in this profile" then, while "missing" means expected but not finished.
+    "not run in this profile" then, while "missing" means expected but not finished, and "running elsewhere" an
+    experiment another run_all worker is still training (``running``, as run_all passes it).
     """
     names = {e.name for e in expected}
     headline = [e for e in EXPERIMENTS.values() if e.report == "report1"]
@@ -63,8 +65,8 @@ def results_table(finished: pd.DataFrame, expected: list[Experiment]) -> pd.Data
             "reported (%)": e.reported if e.reported is not None else np.nan,
             "ours (%)": ours,
             "difference": round(ours - e.reported, 2) if e.reported is not None and not np.isnan(ours) else np.nan,
-            "status": ("finished" if e.name in finished.index else "missing" if e.name in names
-                       else NOT_IN_PROFILE),
+            "status": ("finished" if e.name in finished.index else RUNNING if e.name in running
+                       else "missing" if e.name in names else NOT_IN_PROFILE),
         })
     return pd.DataFrame(rows, columns=["experiment", "source", "reported (%)", "ours (%)", "difference", "status"])
 

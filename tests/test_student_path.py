@@ -191,7 +191,10 @@ def test_wheel_installed_elsewhere_builds_the_pdf(smoke, tmp_path):
         assert "{venv}" in str(r.notebook_path("05_evaluation_appendix.ipynb"))
         print(r.make_pdf({str(runs)!r}, profile="smoke", download=False))
     """)
-    done = subprocess.run([vpy, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    # A --system-site-packages venv borrows nbconvert from the base interpreter, whose templates live under the
+    # base prefix (a real install, as on Colab, has them under its own prefix).
+    env = {**os.environ, "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter")}
+    done = subprocess.run([vpy, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=900, env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert (runs / "report.pdf").is_file() and (runs / "report.html").is_file()
     text = subprocess.run(["pdftotext", str(runs / "report.pdf"), "-"], capture_output=True, text=True).stdout
