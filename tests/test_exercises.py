@@ -77,7 +77,7 @@ def test_every_exercise_has_a_wrong_answer_case():
 def test_wrong_answers_get_a_hint_that_names_what_is_off(name, capsys):
     keras.backend.clear_session()
     answer, word = WRONG[name]
-    assert check(name, answer) is False
+    assert not check(name, answer)
     out = capsys.readouterr().out
     assert out.startswith(f"[try again] {name}: ") and out.count("\n") == 1, out
     assert word in out, out
@@ -85,7 +85,7 @@ def test_wrong_answers_get_a_hint_that_names_what_is_off(name, capsys):
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_unanswered_exercises_fail_politely(name, capsys):
-    assert check(name, ...) is False
+    assert not check(name, ...)
     assert capsys.readouterr().out == f"[not answered] {name}: replace the ... with your answer, then run the cell again.\n"
 
 
@@ -176,3 +176,20 @@ def test_smoke_notebooks_pass_every_check_on_the_solutions(smoke):
     for name in EXERCISES:
         assert f"[correct] {name}" in text, name
     assert "[try again]" not in text and "[not answered]" not in text
+
+
+def test_a_stub_function_of_the_student_version_is_not_answered(tmp_path, monkeypatch, capsys):
+    """The student's ``def standardize(...): ...`` stub says [not answered]; a real body that returns None is
+    judged (and told it returns None). The Verdict shows no Out[] value in a notebook."""
+    import importlib
+
+    source = f"{BEGIN}\ndef standardize(images, mean, std):\n    '''Standardise.'''\n    return images\n{END}\n"
+    (tmp_path / "student_stub.py").write_text(student_source(source) + "\n\ndef forgot(images, mean, std):\n"
+                                              "    x = images\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("student_stub")
+    assert not check("standardize", module.standardize)
+    assert capsys.readouterr().out.startswith("[not answered] standardize")
+    verdict = check("standardize", module.forgot)
+    assert not verdict and "returns None" in capsys.readouterr().out
+    assert repr(verdict) == "False" and verdict._ipython_display_() is None
