@@ -108,7 +108,7 @@ def test_pdf_all_exports_every_executed_notebook(smoke, tmp_path):
     executed = [p for p in executed if p.name != "evaluation_appendix.ipynb"]
     assert sorted(result.notebook_pdfs) == sorted(p.with_suffix(".pdf") for p in executed)
     text = pdftotext(target / "runs" / "best_resnet18_cifar10" / "notebook.pdf")
-    assert "train(cfg, ds, run)" in text  # the notebook PDFs keep their code
+    assert "train(cfg, ds, run, progress=progress)" in text  # the notebook PDFs keep their code
     assert "\ufffd" not in text
 
 
