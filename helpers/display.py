@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["compare_with_reports", "show_evaluation", "show_figure"]
+__all__ = ["compare_with_reports", "reports_table", "show_evaluation", "show_figure"]
 
 
 def show_figure(fig, folder: str | Path, name: str) -> None:
@@ -24,6 +24,20 @@ def show_figure(fig, folder: str | Path, name: str) -> None:
     plots.save_figure(fig, folder, name)
     display(fig)
     plt.close(fig)
+
+
+def reports_table(notebook: str, dataset: str) -> pd.DataFrame:
+    """The reports' test accuracies for a notebook's networks on ``dataset``, from the experiment matrix (one
+    source), each with the parameters that reproduce it: "the numbers to beat"."""
+    from helpers.experiments import EXPERIMENTS
+
+    return pd.DataFrame([
+        {"experiment": e.name, "report": e.report, "where": e.table, "model": e.params["model"],
+         "changes": ", ".join(f"{k}={v}" for k, v in e.params.items() if k not in ("model", "dataset", "recipe"))
+         or "-", "test accuracy (%)": e.reported}
+        for e in EXPERIMENTS.values()
+        if e.notebook == notebook and e.params.get("dataset") == dataset and e.reported is not None
+    ])
 
 
 def compare_with_reports(metrics: dict, experiment: str, subset: bool) -> str:
