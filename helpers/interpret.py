@@ -1,0 +1,330 @@
+"""What a trained network sees: feature maps of named layers, Grad-CAM heatmaps, filter patterns by gradient ascent.
+
+    run = open_run(output_dir)                       # the most accurate finished run (or open_run(dir, "name"))
+    maps = feature_maps(run.model, run.inputs(run.x_test[:1]), stage_layers(run.model))
+    heat = gradcam(run.model, run.inputs(run.x_test[:16]))              # (16, H, W) in [0, 1]
+    pats = filter_patterns(run.model, "conv3_block2_out", [0, 1, 2])     # (3, H, W, C) images in [0, 1]
+
+Keras and ``keras.ops`` do the work; the one backend-specific piece is ``gradient`` (TensorFlow's GradientTape,
+or ``jax.grad`` on Keras' JAX backend). Every function takes any of the kit's models: the VGGs, ResNets (plain and
+residual), GoogLeNet (its main output) and the reports' replicas. Layers are picked from the model's graph, not
+by name: a *cut* layer is one that every path from the image to the prediction passes through (a VGG layer, a
+ResNet block's output, an inception module's output), so the rest of the network can be run from it alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["NoRunError", "OpenedRun", "activation_model", "best_run", "cut_layers", "feature_maps", "filter_images",
+           "filter_patterns", "first_conv", "gradcam", "gradcam_layer", "gradient", "logits_model",
+           "most_active_channels", "open_run", "overlay", "stage_layers", "untrained_model"]
+
+
+def gradient(fn, x):
+    """``fn`` maps a batch to one number per sample; returns ``(fn(x), d fn / d x)`` as numpy arrays.
+
+    Samples do not interact (inference mode), so the gradient of the sum is each sample's own gradient. This is
+    the only backend-specific function of the module.
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(np.asarray(x, np.float32))
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            values = fn(x)
+            total = tf.reduce_sum(values)
+        return np.asarray(values), np.asarray(tape.gradient(total, x))
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def total(v):
+            values = fn(v)
+            return jnp.sum(values), values
+
+        (_, values), grads = jax.value_and_grad(total, has_aux=True)(jnp.asarray(x, jnp.float32))
+        return np.asarray(values), np.asarray(grads)
+    raise NotImplementedError(f"helpers.interpret: gradients on Keras' {backend!r} backend are not written yet "
+                              "(TensorFlow and JAX are).")
+
+
+# ------------------------------------------------------------------------------------------ finding layers
+
+
+def _main(model):
+    """GoogLeNet's main output only (its auxiliary classifiers are for training); other models unchanged."""
+    from helpers.evaluation import main_output_model
+
+    return main_output_model(model)
+
+
+def cut_layers(model) -> list[str]:
+    """Names of the layers with a (H, W, C) output that every path from the input to the output passes through,
+    in order. From a cut layer the rest of the network runs on its output alone (``keras.Model(layer.output, ...)``).
+    """
+    model = _main(model)
+    layers = [layer for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
+    position = {id(layer): i for i, layer in enumerate(layers)}
+    reach = [i for i in range(len(layers))]  # the furthest layer that reads each layer's output
+    for i, layer in enumerate(layers):
+        for node in layer._inbound_nodes:
+            for tensor in node.input_tensors:
+                source = position.get(id(tensor._keras_history.operation))
+                if source is not None:
+                    reach[source] = max(reach[source], i)
+    cuts, furthest = [], -1
+    for i, layer in enumerate(layers):
+        if furthest <= i and len(layer.output.shape) == 4:
+            cuts.append(layer.name)
+        furthest = max(furthest, reach[i])
+    return cuts
+
+
+def _shape(model, name: str) -> tuple[int, ...]:
+    return tuple(int(d) for d in model.get_layer(name).output.shape[1:])
+
+
+def stage_layers(model) -> list[str]:
+    """One layer per stage: the last cut layer of each run of equal output shape (VGG's convs and pools, ResNet's
+    stages, GoogLeNet's inception modules): where the stride and channel arithmetic shows."""
+    model = _main(model)
+    cuts = cut_layers(model)
+    image_channels = int(model.input.shape[-1])  # padding or reshaping the image is no stage
+    return [name for name, after in zip(cuts, cuts[1:] + [None], strict=True)
+            if (after is None or _shape(model, after) != _shape(model, name))
+            and _shape(model, name)[-1] != image_channels]
+
+
+def gradcam_layer(model, min_size: int = 4) -> str:
+    """The layer Grad-CAM looks at: the deepest cut layer whose maps are at least ``min_size`` pixels high (VGG
+    and ResNet end in 1x1 or 2x2 maps on 32x32 images: too coarse to say where)."""
+    model = _main(model)
+    cuts = cut_layers(model)
+    big = [name for name in cuts if _shape(model, name)[0] >= min_size]
+    return (big or cuts)[-1]
+
+
+def first_conv(model):
+    """The model's first convolution layer (the one that looks at pixels)."""
+    import keras
+
+    return next(layer for layer in _main(model).layers if isinstance(layer, keras.layers.Conv2D))
+
+
+# ------------------------------------------------------------------------------------------ models of parts
+
+
+def activation_model(model, layer_names):
+    """A Keras model from the image to the outputs of ``layer_names`` (a list, in that order), or to the output
+    of one layer when given one name."""
+    import keras
+
+    model = _main(model)
+    if isinstance(layer_names, str):
+        return keras.Model(model.input, model.get_layer(layer_names).output)
+    return keras.Model(model.input, [model.get_layer(n).output for n in layer_names])
+
+
+def logits_model(model, layer_name: str | None = None):
+    """A Keras model from the output of the cut layer ``layer_name`` (None: the image) to the class scores
+    before the softmax (the softmax squashes the gradients of confident predictions)."""
+    import keras
+
+    model = _main(model)
+    last = model.layers[-1]
+    scores = last.input if getattr(last, "activation", None) is keras.activations.softmax else model.output
+    start = model.input if layer_name is None else model.get_layer(layer_name).output
+    return keras.Model(start, scores)
+
+
+def feature_maps(model, images, layer_names) -> dict[str, np.ndarray]:
+    """The outputs of ``layer_names`` for a batch of (preprocessed) images: name -> (N, H, W, C) array."""
+    outputs = activation_model(model, layer_names)(np.asarray(images, np.float32), training=False)
+    return {name: np.asarray(out) for name, out in zip(layer_names, outputs, strict=True)}
+
+
+def most_active_channels(maps: np.ndarray, k: int) -> list[int]:
+    """The ``k`` channels of (N, H, W, C) feature maps with the largest mean activation."""
+    return [int(c) for c in np.argsort(-np.asarray(maps).mean(axis=(0, 1, 2)), kind="stable")[:k]]
+
+
+# ------------------------------------------------------------------------------------------ Grad-CAM
+
+
+def gradcam(model, images, classes=None, layer: str | None = None) -> np.ndarray:
+    """Grad-CAM heatmaps (N, H, W) in [0, 1] at the input's size (Selvaraju et al., 2017).
+
+    The gradient of each image's class score (``classes``; None: the predicted class) with respect to the maps of
+    ``layer`` (None: ``gradcam_layer``), averaged over positions, weighs the maps' channels; the weighted sum,
+    without its negative part, says where the evidence for the class lies.
+    """
+    from keras import ops
+
+    model = _main(model)
+    layer = layer or gradcam_layer(model)
+    maps = np.asarray(activation_model(model, layer)(np.asarray(images, np.float32), training=False))
+    head = logits_model(model, layer)
+    if classes is None:
+        classes = np.asarray(head(maps, training=False)).argmax(-1)
+    pick = ops.one_hot(np.asarray(classes), ops.shape(head.output)[-1])
+    _, grads = gradient(lambda a: ops.sum(head(a, training=False) * pick, axis=-1), maps)
+    weights = grads.mean(axis=(1, 2), keepdims=True)
+    cam = np.maximum((maps * weights).sum(-1), 0.0)
+    cam = cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
+    size = tuple(int(d) for d in model.input.shape[1:3])
+    return np.asarray(ops.image.resize(cam[..., None], size, interpolation="bilinear"))[..., 0].clip(0, 1)
+
+
+def overlay(image, heatmap, alpha: float = 0.45) -> np.ndarray:
+    """An (H, W, 3) picture in [0, 1]: the image in grey or colour with the heatmap in matplotlib's 'jet' over it."""
+    from matplotlib import colormaps
+
+    image = np.asarray(image, np.float32)
+    image = image / 255.0 if image.max() > 1 else image
+    if image.ndim == 2 or image.shape[-1] == 1:
+        image = np.repeat(image.reshape(*image.shape[:2], 1), 3, axis=-1)
+    heat = colormaps["jet"](np.asarray(heatmap))[..., :3]
+    return ((1 - alpha) * image + alpha * heat).clip(0, 1)
+
+
+# ------------------------------------------------------------------------------------------ filters
+
+
+def filter_images(kernel, n: int | None = None) -> np.ndarray:
+    """A conv kernel (k, k, C_in, C_out) as C_out small pictures (k, k, C_in) in [0, 1], each stretched to its own
+    range (RGB for 3 input channels, grey for 1); the first ``n`` filters."""
+    w = np.moveaxis(np.asarray(kernel, np.float32), -1, 0)[:n]
+    low = w.min(axis=(1, 2, 3), keepdims=True)
+    high = w.max(axis=(1, 2, 3), keepdims=True)
+    return (w - low) / np.maximum(high - low, 1e-12)
+
+
+def untrained_model(config: dict):
+    """The run's network as it was before training: same architecture, input shape and seed (train() seeds Keras
+    with the run's seed before building it)."""
+    import keras
+
+    from helpers.models import build_model
+
+    keras.utils.set_random_seed(int(config["seed"]))
+    return build_model(config["model"], tuple(config["data"]["input_shape"]), len(config["data"]["class_names"]))
+
+
+def filter_patterns(model, layer: str, channels, steps: int = 30, step_size: float = 0.5,
+                    seed: int = 0) -> np.ndarray:
+    """Images that excite ``channels`` of ``layer`` most, by gradient ascent from faint noise (Erhan et al., 2009;
+    Chollet, ch. 9): each step moves the image along its normalised gradient of the channel's mean activation
+    (borders left out). Returns (len(channels), H, W, C) in [0, 1], each stretched for display."""
+    from keras import ops
+
+    model = _main(model)
+    probe = activation_model(model, layer)
+    depth = int(probe.output.shape[-1])
+    pick = ops.one_hot(np.asarray(list(channels)), depth)[:, None, None, :]
+    h = int(probe.output.shape[1])
+    border = 1 if h >= 6 else 0
+
+    def objective(x):
+        a = probe(x, training=False)
+        a = a[:, border:h - border, border:h - border, :] if border else a
+        return ops.mean(ops.sum(a * pick, axis=-1), axis=(1, 2))
+
+    rng = np.random.default_rng(seed)
+    x = 0.1 * rng.standard_normal((len(pick), *model.input.shape[1:])).astype(np.float32)
+    for _ in range(steps):
+        _, g = gradient(objective, x)
+        x = x + step_size * g / (np.sqrt((g ** 2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8)
+    x = x - x.mean(axis=(1, 2, 3), keepdims=True)
+    return (0.5 + 0.15 * x / (x.std(axis=(1, 2, 3), keepdims=True) + 1e-8)).clip(0, 1)
+
+
+# ------------------------------------------------------------------------------------------ runs
+
+
+class NoRunError(LookupError):
+    """No finished run with a saved model where one was looked for; the message says what exists and what to do."""
+
+
+def _candidates(output_dir):
+    from helpers.runs import RunDir, load_runs
+
+    runs = load_runs(output_dir)
+    if runs.empty:
+        return runs, runs
+    has_model = runs["run_name"].map(lambda n: (RunDir(output_dir, n) / RunDir.MODEL).is_file())
+    return runs, runs[(runs["status"] == "finished") & has_model]
+
+
+def best_run(output_dir) -> str:
+    """The name of the most accurate finished run with a saved model in ``<output_dir>/runs`` (NoRunError: none)."""
+    runs, usable = _candidates(output_dir)
+    if usable.empty:
+        folder = Path(output_dir) / "runs"
+        found = ", ".join(f"{r.run_name} ({r.status})" for r in runs.itertuples()) or "nothing"
+        raise NoRunError(f"No finished run to look into in {folder} (found: {found}). Train one first: run "
+                         "02_vgg.ipynb, 03_resnet.ipynb or 04_googlenet.ipynb, or `python run_all.py --profile "
+                         "smoke`, then run this notebook again.")
+    return str(usable.sort_values("test_accuracy", ascending=False, kind="stable")["run_name"].iloc[0])
+
+
+@dataclass
+class OpenedRun:
+    """A finished run, ready to look into: its trained model, settings, results and test images."""
+
+    name: str
+    config: dict
+    metrics: dict
+    model: object  # the trained keras.Model (GoogLeNet: its main output only)
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    probs: np.ndarray
+    x_test: np.ndarray | None  # uint8 test images as stored, or None when they cannot be reloaded here
+    note: str = ""  # why x_test is None
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.config["data"]["class_names"]
+
+    def inputs(self, images) -> np.ndarray:
+        """Pixels 0..255 -> what the model takes: ``(x / 255 - mean) / std`` with the run's own statistics."""
+        mean = np.asarray(self.config.get("normalization_mean", 0.0), np.float32)
+        std = np.asarray(self.config.get("normalization_std", 1.0), np.float32)
+        return ((np.asarray(images, np.float32) / 255.0 - mean) / std).astype(np.float32)
+
+
+def open_run(output_dir, run_name: str = "") -> OpenedRun:
+    """Load a finished run (``run_name``; "": ``best_run``): its model, config, metrics, predictions and test images
+    (reloaded from the run's own data source, subset and seed)."""
+    import keras
+
+    from helpers.data import load_test_split
+    from helpers.runs import RunDir
+
+    name = run_name or best_run(output_dir)
+    run = RunDir(output_dir, name)
+    if not (run.finished and (run / RunDir.MODEL).is_file()):
+        _, usable = _candidates(output_dir)
+        raise NoRunError(f"Run {name!r} has no finished model in {run.path}; finished runs there: "
+                         f"{', '.join(usable['run_name']) or 'none'}.")
+    config, metrics = run.read_json(RunDir.CONFIG), run.read_json(RunDir.METRICS)
+    pred = np.load(run / RunDir.PREDICTIONS)
+    model = _main(keras.saving.load_model(run / RunDir.MODEL, compile=False))
+    x_test, note = None, ""
+    try:
+        ds = load_test_split(config)
+        if np.array_equal(ds.y_test, pred["y_true"]):
+            x_test = ds.x_test
+        else:
+            note = "the reloaded test labels differ from the stored ones"
+    except (OSError, ValueError) as e:  # e.g. Keras' download without internet
+        note = f"the test images could not be reloaded: {e}"
+    return OpenedRun(name, config, metrics, model, pred["y_true"], pred["y_pred"],
+                     np.asarray(pred["probs"], np.float32), x_test, note)
