@@ -425,7 +425,7 @@ def live_workers(output_dir: Path, exclude: Path | None = None) -> list[Holder]:
 
 
 def is_training(exp: Experiment) -> bool:
-    return exp.notebook not in (NOTEBOOKS["data"], NOTEBOOKS["appendix"])
+    return "model" in exp.params  # the data overview, 06 and the appendix train nothing
 
 
 def executed_path(exp: Experiment, output_dir: Path) -> Path:

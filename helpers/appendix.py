@@ -258,4 +258,6 @@ def run_sections(output_dir: str | Path, run_name: str, key: str | None = None) 
         title = f"{key}: {'correctly' if correct else 'wrongly'} classified test images"
         items.append(("figure", f"{key}-{label}",
                       plots.plot_predictions(ds.x_test, pred["y_true"], pred["y_pred"], classes, idx, title=title)))
-    return items
+    from helpers.interpret_plots import gradcam_items
+
+    return items + gradcam_items(output_dir, run_name, key)

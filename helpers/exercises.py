@@ -209,6 +209,39 @@ def _naive_inception(x, f1, f3, f5):
     return layers.Concatenate()(branches)
 
 
+def center_share(heatmap) -> float:
+    """The share of a heatmap's mass in the middle half of the image (rows and columns H//4 to H - H//4)."""
+    import numpy as np
+
+    h = np.asarray(heatmap, dtype=float)
+    rows, cols = h.shape[0] // 4, h.shape[1] // 4
+    return float(h[rows:h.shape[0] - rows, cols:h.shape[1] - cols].sum() / h.sum())
+
+
+def _center_share(answer):
+    import numpy as np
+
+    if not callable(answer):
+        return f"expected a function center_share(heatmap), got {answer!r}"
+    corner, middle = np.zeros((32, 32)), np.zeros((32, 32))
+    corner[:4, :4], middle[14:18, 14:18] = 1, 1
+    cases = {"a uniform 32x32 heatmap": np.ones((32, 32)), "a heatmap lit only in its top-left corner": corner,
+             "a heatmap lit only in the middle": middle,
+             "a random 28x28 heatmap": np.random.default_rng(0).random((28, 28))}
+    for what, heat in cases.items():
+        got, want = answer(heat.copy()), center_share(heat)
+        if got is None:
+            return "your center_share returns None: end it with `return` and the share"
+        if math.isclose(float(got), want, abs_tol=1e-6):
+            continue
+        if math.isclose(float(got), 1 - want, abs_tol=1e-6):
+            return f"for {what} you give {float(got):.3f}: that is the border's share, not the middle's"
+        if float(got) > 1:
+            return f"for {what} you give {float(got):.3f}, more than 1: divide by the whole heatmap's sum"
+        return f"for {what} you give {float(got):.3f}, expected {want:.3f} (the middle: rows and columns H//4 to H - H//4)"
+    return None
+
+
 def _report_row(table: str, label: str) -> float:
     from helpers.experiments import EXPERIMENTS
 
@@ -308,6 +341,18 @@ def _registry() -> dict[str, Exercise]:
                  "Four branches on the same input, concatenated on channels."),
         Exercise("augment_experiment", "04_googlenet.ipynb", "experiment", _run_of("augment", "none", "no augmentation"),
                  "Report 2's Table VI compares GoogLeNet with and without augmentation."),
+        # 06: what the network sees
+        Exercise("block3_pool_shape", "06_what_cnns_see.ipynb", "predict",
+                 _shape((4, 4, 256), "VGG-16's block3_pool output on a 32x32 image"),
+                 "Three 2x2 pools: 32 -> 16 -> 8 -> 4, and block 3 has 256 channels."),
+        Exercise("gradcam_cell_pixels", "06_what_cnns_see.ipynb", "predict",
+                 _number(8, "the image pixels (per side) one cell of ResNet-18's 4x4 Grad-CAM map spans on 32x32",
+                         {64: "64 is a cell's area: the question asks per side",
+                          4: "4 is the map's size: how many image pixels does each of its cells span?"}),
+                 "32 / 4 = 8: each cell stands for an 8x8 patch, so on small images Grad-CAM can only say roughly where."),
+        Exercise("center_share", "06_what_cnns_see.ipynb", "code", _center_share,
+                 "The middle half (in height and width) holds a quarter of the pixels: a share far below 0.25 means "
+                 "the network looked around the object rather than at it."),
     ]
     return {e.name: e for e in ex}
 

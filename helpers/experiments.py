@@ -20,6 +20,7 @@ NOTEBOOKS = {
     "resnet": "03_resnet.ipynb",
     "googlenet": "04_googlenet.ipynb",
     "appendix": "05_evaluation_appendix.ipynb",
+    "interpret": "06_what_cnns_see.ipynb",
 }
 
 
@@ -107,6 +108,8 @@ def _matrix() -> list[Experiment]:
             smoke = (model, ds) in (("vgg16", "cifar10"), ("resnet18", "cifar10"), ("googlenet", "cifar10"))
             ex.append(Experiment(f"best_{model}_{ds}", NOTEBOOKS[nb], {"model": model, "dataset": ds, "recipe": "best"},
                                  tags=("smoke",) if smoke else ()))
+    # After the training runs: looks into the most accurate one (it trains nothing, like the appendix).
+    ex.append(Experiment("what_cnns_see", NOTEBOOKS["interpret"], {}, tags=("smoke", "quick")))
     ex.append(Experiment("evaluation_appendix", NOTEBOOKS["appendix"], {}, tags=("smoke", "quick")))
     return ex
 
@@ -118,7 +121,8 @@ PROFILES = {
     "smoke": {
         "about": "synthetic data, 64 training images, 1 epoch: every notebook and code path in minutes",
         "tag": "smoke",
-        "train": {"synthetic": True, "epochs": 1, "train_size": 64, "val_size": 32, "test_size": 64, "batch_size": 32},
+        "train": {"synthetic": True, "epochs": 1, "train_size": 64, "val_size": 32, "test_size": 64, "batch_size": 32,
+                  "tensorboard": True},
         "data": {"synthetic": True, "train_size": 200},
     },
     "quick": {
@@ -128,7 +132,8 @@ PROFILES = {
                  "about 30 minutes on 2 CPU cores",
         "tag": "quick",
         # The "run an experiment" exercises would train a second network per notebook: only smoke (CI) runs them.
-        "train": {"epochs": 8, "train_size": 1200, "val_size": 300, "test_size": 500, "experiment_exercises": False},
+        "train": {"epochs": 8, "train_size": 1200, "val_size": 300, "test_size": 500, "experiment_exercises": False,
+                  "tensorboard": True},
         "data": {},
         # Epochs per experiment where the profile's 8 are not the right budget (sized from the kit's throughput
         # on 2 CPU cores: cheap runs get more epochs, costly ones fewer).
@@ -144,7 +149,7 @@ PROFILES = {
     "full": {
         "about": "full data and each recipe's epochs: for GPUs",
         "tag": None,
-        "train": {"experiment_exercises": False},
+        "train": {"experiment_exercises": False, "tensorboard": True},
         "data": {},
     },
 }
@@ -170,6 +175,8 @@ def parameters_for(experiment: Experiment, profile: str, output_dir: str, data_d
     prof = PROFILES[profile]
     if experiment.notebook == NOTEBOOKS["appendix"]:
         return {"output_dir": output_dir, "profile": profile, "build_pdf": False}  # run_all builds it (--pdf)
+    if experiment.notebook == NOTEBOOKS["interpret"]:
+        return {"output_dir": output_dir}
     kind = "data" if experiment.notebook == NOTEBOOKS["data"] else "train"
     params = {**experiment.params, **prof[kind], "output_dir": output_dir}
     if kind == "train":

@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["NoRunError", "OpenedRun", "activation_model", "best_run", "cut_layers", "feature_maps", "filter_images",
            "filter_patterns", "first_conv", "gradcam", "gradcam_layer", "gradient", "logits_model",
-           "most_active_channels", "open_run", "overlay", "stage_layers", "untrained_model"]
+           "most_active_channels", "open_run", "overlay", "plain_residual_pairs", "stage_layers", "untrained_model"]
 
 
 def gradient(fn, x):
@@ -328,3 +328,29 @@ def open_run(output_dir, run_name: str = "") -> OpenedRun:
         note = f"the test images could not be reloaded: {e}"
     return OpenedRun(name, config, metrics, model, pred["y_true"], pred["y_pred"],
                      np.asarray(pred["probs"], np.float32), x_test, note)
+
+
+def plain_residual_pairs(output_dir) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """The degradation study's finished pairs: (depth, plain run, residual run) on the same data, and one line per
+    depth left out. A pair's run is its experiment (``degradation_plain18_cifar10``...) or, when that is not
+    finished, another finished run of the same model, dataset and recipe (e.g. ``best_resnet18_cifar10``)."""
+    from helpers.appendix import degradation_experiments, finished_runs
+
+    finished = finished_runs(output_dir)
+    pairs, notes = [], []
+    for depth, experiments in degradation_experiments().items():
+        names = []
+        for e in experiments:
+            if e.name in finished.index:
+                names.append(str(finished.loc[e.name, "run_name"]))
+                continue
+            same = finished[(finished["model"] == e.params["model"]) & (finished["dataset"] == e.params["dataset"])
+                            & (finished["recipe"] == e.params["recipe"])]
+            names.append(str(same["run_name"].iloc[-1]) if len(same) else None)
+        if None in names:
+            missing = [e.name for e, n in zip(experiments, names, strict=True) if n is None]
+            notes.append(f"{depth} layers, plain vs residual: not shown, {' and '.join(missing)} "
+                         f"{'is' if len(missing) == 1 else 'are'} not finished.")
+        else:
+            pairs.append((depth, *names))
+    return pairs, notes

@@ -57,6 +57,7 @@ BASE = {
     "cache": True,  # keep the finished validation batches in memory after the first epoch
     "distribute": "auto",  # "auto": MirroredStrategy over all GPUs when there are several; "mirrored"; "off"
     "recalibrate_bn": True,  # re-estimate batch-norm statistics on training images after the last epoch
+    "tensorboard": False,  # True: Keras' TensorBoard logs in <run>/tensorboard (helpers.tensorboard)
 }
 
 # Recipes: defaults, then rules matched against "<model>/<dataset>" in order (later rules win).
@@ -481,6 +482,10 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     # then replaced, so history.csv always holds each epoch once.
     callbacks = [logger, keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
                  keras.callbacks.TerminateOnNaN()]
+    if config["tensorboard"]:
+        from helpers.tensorboard import tensorboard_callback
+
+        callbacks += [cb for cb in [tensorboard_callback(run.path, stream)] if cb is not None]
     t0 = time.perf_counter()
     model.fit(train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0,
               shuffle=False)  # the pipeline shuffles

@@ -27,7 +27,7 @@ def test_at_least_16_exercises_of_three_kinds_in_01_to_04():
     assert len(real) >= 16
     assert {e.kind for e in real} == {"predict", "code", "experiment"}
     assert {e.notebook for e in real} == {"01_data_loading.ipynb", "02_vgg.ipynb", "03_resnet.ipynb",
-                                          "04_googlenet.ipynb"}
+                                          "04_googlenet.ipynb", "06_what_cnns_see.ipynb"}
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -66,6 +66,9 @@ WRONG = {  # a wrong answer for each exercise, and a word its hint must contain
     "naive_inception": (lambda x, f1, f3, f5: layers.Conv2D(f1, 1)(x), "output shape"),
     "inception_module": (lambda x, filters: 1 / 0, "ZeroDivisionError"),
     "augment_experiment": (type("R", (), {"config": {"augment": "flip_crop"}})(), "augment='flip_crop'"),
+    "block3_pool_shape": ((8, 8, 256), "height and width"),
+    "gradcam_cell_pixels": (64, "per side"),
+    "center_share": (lambda h: 1 - h[8:24, 8:24].sum() / h.sum(), "border"),
 }
 
 
@@ -118,7 +121,10 @@ def test_known_right_answers_pass(capsys):
              "basic_block": lambda x, filters, stride=1: basic_block(x, filters, stride, name="s"),
              "inception_channels": 256, "reduction_params": 15872,
              "inception_module": lambda x, filters: inception(x, filters, "s"),
-             "vgg11_experiment": type("R", (), {"config": {"model": "vgg11"}})()}
+             "vgg11_experiment": type("R", (), {"config": {"model": "vgg11"}})(),
+             "block3_pool_shape": (4, 4, 256), "gradcam_cell_pixels": 8,
+             "center_share": lambda h: h[h.shape[0] // 4:-(h.shape[0] // 4), h.shape[1] // 4:-(h.shape[1] // 4)].sum()
+             / h.sum()}
     for name, answer in right.items():
         keras.backend.clear_session()
         assert check(name, answer), capsys.readouterr().out
@@ -137,7 +143,8 @@ def test_student_version_command_writes_notebooks_without_solutions(tmp_path):
                           text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in tmp_path.glob("*.ipynb"))
-    assert names == ["01_data_loading.ipynb", "02_vgg.ipynb", "03_resnet.ipynb", "04_googlenet.ipynb"]
+    assert names == ["01_data_loading.ipynb", "02_vgg.ipynb", "03_resnet.ipynb", "04_googlenet.ipynb",
+                     "06_what_cnns_see.ipynb"]
     for name in names:
         code = "\n".join("".join(c["source"]) for c in json.loads((tmp_path / name).read_text())["cells"]
                          if c["cell_type"] == "code")

@@ -18,7 +18,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TRAIN_PARAMS = {
     "experiment", "dataset", "model", "recipe", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment",
     "label_smoothing", "weight_decay", "val_size", "train_size", "test_size", "data_dir", "synthetic", "seed",
-    "output_dir", "use_drive", "run_name", "progress", "experiment_exercises",
+    "output_dir", "use_drive", "run_name", "progress", "experiment_exercises", "tensorboard",
 }
 REQUIRED = {
     "01_data_loading.ipynb": {"data_dir", "synthetic", "seed", "output_dir", "use_drive", "train_size", "val_size",
@@ -27,6 +27,7 @@ REQUIRED = {
     "03_resnet.ipynb": TRAIN_PARAMS,
     "04_googlenet.ipynb": TRAIN_PARAMS,
     "05_evaluation_appendix.ipynb": {"output_dir", "use_drive", "profile", "save_figures", "build_pdf"},
+    "06_what_cnns_see.ipynb": {"output_dir", "use_drive", "run_name"},
 }
 DEFAULT_MODEL = {"02_vgg.ipynb": "vgg16", "03_resnet.ipynb": "resnet18", "04_googlenet.ipynb": "googlenet"}
 NAMES = sorted(REQUIRED)
