@@ -154,7 +154,7 @@ def check_data_access(jobs, profile: str, data_dir: str | None) -> None:
         return
     needed = set()
     for exp, params in jobs:
-        if not params.get("synthetic") and exp.notebook != NOTEBOOKS["appendix"]:
+        if not params.get("synthetic") and exp.notebook not in (NOTEBOOKS["appendix"], NOTEBOOKS["interpret"]):
             needed |= {params["dataset"]} if "dataset" in params else {"mnist", "cifar10"}
     missing = sorted(d for d in needed if not _keras_cached(d))
     if missing and not _online():

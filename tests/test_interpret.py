@@ -182,3 +182,29 @@ def test_06_on_the_smoke_runs(smoke):
 def test_report_runs_have_gradcam_galleries(smoke):
     out, _, _ = smoke
     assert sorted(p.name for p in (out / "figures").glob("*-gradcam_incorrect.png"))
+
+
+def test_tensorboard_without_the_package_is_one_line(monkeypatch, tmp_path, capsys):
+    import io
+
+    from helpers import tensorboard
+
+    monkeypatch.setattr(tensorboard, "tensorboard_available", lambda: False)
+    stream = io.StringIO()
+    assert tensorboard.tensorboard_callback(tmp_path, stream) is None
+    assert stream.getvalue().count("\n") == 1 and "pip install" in stream.getvalue()
+    assert tensorboard.tensorboard_help(tmp_path, True) == tensorboard.MISSING
+
+
+@pytest.mark.skipif(not __import__("helpers.tensorboard").tensorboard.tensorboard_available(),
+                    reason="the tensorboard package is not installed (pip install -e '.[lab]')")
+def test_tensorboard_logs_go_into_the_run(tmp_path):
+    from helpers import tensorboard
+
+    callback = tensorboard.tensorboard_callback(tmp_path)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(np.zeros((8, 4)), np.zeros(8), epochs=2, verbose=0, callbacks=[callback])
+    assert list((tmp_path / "tensorboard" / "train").glob("events.out.tfevents.*"))
+    help_text = tensorboard.tensorboard_help(tmp_path, True)
+    assert "%load_ext tensorboard" in help_text and f"%tensorboard --logdir {tmp_path / 'tensorboard'}" in help_text
