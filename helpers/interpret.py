@@ -5,11 +5,12 @@
     heat = gradcam(run.model, run.inputs(run.x_test[:16]))              # (16, H, W) in [0, 1]
     pats = filter_patterns(run.model, "conv3_block2_out", [0, 1, 2])     # (3, H, W, C) images in [0, 1]
 
-Keras and ``keras.ops`` do the work; the one backend-specific piece is ``gradient`` (TensorFlow's GradientTape,
-or ``jax.grad`` on Keras' JAX backend). Every function takes any of the kit's models: the VGGs, ResNets (plain and
-residual), GoogLeNet (its main output) and the reports' replicas. Layers are picked from the model's graph, not
-by name: a *cut* layer is one that every path from the image to the prediction passes through (a VGG layer, a
-ResNet block's output, an inception module's output), so the rest of the network can be run from it alone.
+Keras and ``keras.ops`` do the work; the one backend-specific piece is ``gradient_function`` (TensorFlow's
+GradientTape, or ``jax.grad`` on Keras' JAX backend). Every function takes any of the kit's models: the VGGs,
+ResNets (plain and residual), GoogLeNet (its main output) and the reports' replicas. Layers are picked from the
+model's graph, not by name: a *cut* layer is one that every path from the image to the prediction passes through
+(a VGG layer, a ResNet block's output, an inception module's output), so the rest of the network can be run from
+it alone.
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["NoRunError", "OpenedRun", "activation_model", "best_run", "cut_layers", "feature_maps", "filter_images",
-           "filter_patterns", "first_conv", "gradcam", "gradcam_layer", "gradient", "logits_model",
+           "filter_patterns", "first_conv", "gradcam", "gradcam_layer", "gradient", "gradient_function", "logits_model",
            "most_active_channels", "open_run", "overlay", "plain_residual_pairs", "stage_layers", "untrained_model"]
 
 
-def gradient(fn, x):
-    """``fn`` maps a batch to one number per sample; returns ``(fn(x), d fn / d x)`` as numpy arrays.
+def gradient_function(fn, compiled: bool = False):
+    """``fn`` maps a batch to one number per sample; returns ``step(x) -> (fn(x), d fn / d x)`` (numpy arrays).
 
-    Samples do not interact (inference mode), so the gradient of the sum is each sample's own gradient. This is
-    the only backend-specific function of the module.
+    Samples do not interact (inference mode), so the gradient of the sum is each sample's own gradient.
+    ``compiled=True`` traces the step once (tf.function / jax.jit) for loops that call it many times (gradient
+    ascent). This is the only backend-specific function of the module.
     """
     import keras
 
@@ -36,24 +38,38 @@ def gradient(fn, x):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        x = tf.convert_to_tensor(np.asarray(x, np.float32))
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            values = fn(x)
-            total = tf.reduce_sum(values)
-        return np.asarray(values), np.asarray(tape.gradient(total, x))
+        def value_and_grad(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                values = fn(x)
+                total = tf.reduce_sum(values)
+            return values, tape.gradient(total, x)
+
+        step = tf.function(value_and_grad, reduce_retracing=True) if compiled else value_and_grad
+        return lambda x: tuple(np.asarray(t) for t in step(tf.convert_to_tensor(np.asarray(x, np.float32))))
     if backend == "jax":
         import jax
         import jax.numpy as jnp
 
-        def total(v):
-            values = fn(v)
+        def total(x):
+            values = fn(x)
             return jnp.sum(values), values
 
-        (_, values), grads = jax.value_and_grad(total, has_aux=True)(jnp.asarray(x, jnp.float32))
-        return np.asarray(values), np.asarray(grads)
+        grad = jax.value_and_grad(total, has_aux=True)
+        grad = jax.jit(grad) if compiled else grad
+
+        def step(x):
+            (_, values), grads = grad(jnp.asarray(x, jnp.float32))
+            return np.asarray(values), np.asarray(grads)
+
+        return step
     raise NotImplementedError(f"helpers.interpret: gradients on Keras' {backend!r} backend are not written yet "
                               "(TensorFlow and JAX are).")
+
+
+def gradient(fn, x):
+    """``(fn(x), d fn / d x)`` for a batch ``x``: ``gradient_function(fn)(x)``."""
+    return gradient_function(fn)(x)
 
 
 # ------------------------------------------------------------------------------------------ finding layers
@@ -239,8 +255,9 @@ def filter_patterns(model, layer: str, channels, steps: int = 30, step_size: flo
 
     rng = np.random.default_rng(seed)
     x = 0.1 * rng.standard_normal((len(pick), *model.input.shape[1:])).astype(np.float32)
+    step = gradient_function(objective, compiled=True)
     for _ in range(steps):
-        _, g = gradient(objective, x)
+        _, g = step(x)
         x = x + step_size * g / (np.sqrt((g ** 2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8)
     x = x - x.mean(axis=(1, 2, 3), keepdims=True)
     return (0.5 + 0.15 * x / (x.std(axis=(1, 2, 3), keepdims=True) + 1e-8)).clip(0, 1)
