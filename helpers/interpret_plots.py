@@ -24,6 +24,12 @@ def plot_filters(trained, untrained, n: int = 32, ncols: int = 16) -> Figure:
                       title=f"First convolution: {k[3]} filters of {k[0]}x{k[1]}x{k[2]} (first {len(a)} shown)")
 
 
+def _stretch(image) -> np.ndarray:
+    """An activation map in [0, 1] (its own minimum to its own maximum; a constant map stays dark)."""
+    image = np.asarray(image, np.float32) - np.min(image)
+    return image / max(float(image.max()), 1e-12)
+
+
 def plot_feature_maps(maps: dict[str, np.ndarray], channels: int = 8) -> Figure:
     """One row per layer: the first image's maps of its ``channels`` most active channels, the row named with the
     layer and its output shape (height x width x channels)."""
@@ -31,7 +37,7 @@ def plot_feature_maps(maps: dict[str, np.ndarray], channels: int = 8) -> Figure:
     for name, m in maps.items():
         m = np.asarray(m)[0]
         picked = interpret.most_active_channels(m[None], channels)
-        images += [m[..., c] for c in picked] + [None] * (channels - len(picked))
+        images += [_stretch(m[..., c]) for c in picked] + [None] * (channels - len(picked))
         labels.append(f"{name}\n{m.shape[0]}x{m.shape[1]}x{m.shape[2]}")
     return image_grid(images, ncols=channels, row_labels=labels, cmap="viridis",
                       title="Feature maps after each stage (most active channels)")

@@ -175,8 +175,9 @@ def test_06_on_the_smoke_runs(smoke):
     assert not [o for o in outputs if o.get("output_type") == "error" or o.get("name") == "stderr"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6  # filters, maps, 2 galleries, patterns, pair
     text = json.dumps(outputs)
-    assert "[correct] gradcam_layer_shape" in text
-    assert "plain18" in text and "resnet18" in text  # the smoke profile has both degradation-sized runs
+    assert "[correct] block3_pool_shape" in text and "[correct] center_share" in text
+    # the smoke profile's plain-18 beside its ResNet-18 (best_resnet18_cifar10 stands in for the degradation run)
+    assert "18 layers: degradation_plain18_cifar10 (plain) vs best_resnet18_cifar10 (residual)" in text
 
 
 def test_report_runs_have_gradcam_galleries(smoke):
@@ -208,3 +209,11 @@ def test_tensorboard_logs_go_into_the_run(tmp_path):
     assert list((tmp_path / "tensorboard" / "train").glob("events.out.tfevents.*"))
     help_text = tensorboard.tensorboard_help(tmp_path, True)
     assert "%load_ext tensorboard" in help_text and f"%tensorboard --logdir {tmp_path / 'tensorboard'}" in help_text
+
+
+def test_feature_maps_are_stretched_for_display():
+    """Activations of 0..3 are no pixel values: each map is shown from its own minimum to its own maximum."""
+    maps = {"stage": np.linspace(0, 3, 2 * 4 * 4 * 2, dtype=np.float32).reshape(2, 4, 4, 2)}
+    fig = interpret_plots.plot_feature_maps(maps, channels=2)
+    shown = [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert len(shown) == 2 and all(np.isclose(a.min(), 0) and np.isclose(a.max(), 1) for a in shown)
