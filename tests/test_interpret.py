@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from helpers import interpret, interpret_plots
+from helpers import interpret, interpret_plots, tensorboard
 from helpers.models import MODEL_NAMES, build_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,8 +188,6 @@ def test_report_runs_have_gradcam_galleries(smoke):
 def test_tensorboard_without_the_package_is_one_line(monkeypatch, tmp_path, capsys):
     import io
 
-    from helpers import tensorboard
-
     monkeypatch.setattr(tensorboard, "tensorboard_available", lambda: False)
     stream = io.StringIO()
     assert tensorboard.tensorboard_callback(tmp_path, stream) is None
@@ -197,11 +195,9 @@ def test_tensorboard_without_the_package_is_one_line(monkeypatch, tmp_path, caps
     assert tensorboard.tensorboard_help(tmp_path, True) == tensorboard.MISSING
 
 
-@pytest.mark.skipif(not __import__("helpers.tensorboard").tensorboard.tensorboard_available(),
+@pytest.mark.skipif(not tensorboard.tensorboard_available(),
                     reason="the tensorboard package is not installed (pip install -e '.[lab]')")
 def test_tensorboard_logs_go_into_the_run(tmp_path):
-    from helpers import tensorboard
-
     callback = tensorboard.tensorboard_callback(tmp_path)
     model = keras.Sequential([keras.Input((4,)), layers.Dense(2, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy")
