@@ -26,6 +26,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -57,6 +58,7 @@ class UsageError(Exception):
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``i/n`` -> (i, n); None for no text."""
     if not text:
         return None
     try:
@@ -806,22 +808,73 @@ def make_report(output_dir: Path, profile: str, which: str) -> bool:
 # ----------------------------------------------------------------------------------------------- main
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (a UsageError), not usage text and an exit."""
+
+    def error(self, message):
+        raise UsageError(re.sub(r"^argument [^:]+: (?=--)", "", message))  # our messages name the option
+
+
+def _checked(check):
+    """An argparse ``type=`` from a check that raises UsageError."""
+
+    def convert(text):
+        try:
+            return check(text)
+        except UsageError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def _profile(text: str) -> str:
+    if text not in PROFILES:
+        raise UsageError(f"Unknown profile {text!r}; valid: {', '.join(PROFILES)}.")
+    return text
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"--jobs {text!r}: expected a whole number >= 1.")
+    return int(text)
+
+
+def _seconds(option: str, minimum: float, strict: bool):
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value > minimum if strict else value >= minimum):
+            raise UsageError(f"{option} {text}: expected seconds {'>' if strict else '>='} {minimum:g}.")
+        return value
+
+    return seconds
+
+
+def _data_dir(text: str) -> str:
+    if not Path(text).is_dir():
+        raise UsageError(f"--data-dir {text!r} does not exist or is not a folder.")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = Parser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Profiles: " + "; ".join(f"{k}: {v['about']}" for k, v in PROFILES.items()))
-    p.add_argument("--profile", default="quick", help="smoke, quick (default) or full")
+    p.add_argument("--profile", default="quick", type=_checked(_profile), help="smoke, quick (default) or full")
     p.add_argument("--list", action="store_true", help="list the profile's experiments and exit")
     p.add_argument("--only", metavar="PATTERN", help="run only experiments whose name matches (glob or substring)")
-    p.add_argument("--data-dir", help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)")
+    p.add_argument("--data-dir", type=_checked(_data_dir), help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)")
     p.add_argument("--output-dir", default=str(default_output_dir()),
                    help="where runs, notebooks and the summary go (default: outputs/ at the repository root, or "
                         f"${OUTPUT_DIR_ENV}; the notebooks use the same folder)")
-    p.add_argument("--jobs", default="1", help="experiments to execute at once, each in its own process (default 1)")
+    p.add_argument("--jobs", default=1, type=_checked(_jobs), help="experiments to execute at once, each in its own process (default 1)")
     p.add_argument("--force", action="store_true", help="rerun experiments that already finished")
-    p.add_argument("--shard", metavar="i/n",
+    p.add_argument("--shard", metavar="i/n", type=_checked(parse_shard),
                    help="run only the i-th of n deterministic shares of the matrix (default: from SLURM_ARRAY_TASK_ID "
                         f"in a SLURM array, or JOB_COMPLETION_INDEX and {SHARD_COUNT_VAR} in a Kubernetes Indexed Job)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per notebook (default: no limit)")
+    p.add_argument("--timeout", type=_checked(_seconds("--timeout", 0, strict=True)), default=None, help="seconds allowed per notebook (default: no limit)")
     p.add_argument("--pdf", nargs="?", const="report", choices=["report", "all"],
                    help="build <output-dir>/report.pdf and report.html from the results; 'all' also exports every "
                         "executed notebook to its own PDF (needs xelatex; exit status 3 when the PDF was not built)")
@@ -831,7 +884,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-report", action="store_true",
                    help="never build the report here, even as the last worker: a later --report-only step does "
                         "(the SLURM recipe's array tasks)")
-    p.add_argument("--wait", type=float, default=86400.0, metavar="SECONDS",
+    p.add_argument("--wait", type=_checked(_seconds("--wait", 0, strict=False)), default=86400.0, metavar="SECONDS",
                    help="with --report-only: how long to wait for experiments running elsewhere (default 86400)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     return p
@@ -842,26 +895,18 @@ def _terminate(signum, frame):
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.worker:
-        return worker(args.worker)
     try:
-        if args.profile not in PROFILES:
-            raise UsageError(f"Unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}.")
-        try:
-            n_jobs = int(args.jobs)
-        except ValueError:
-            n_jobs = 0
-        if n_jobs < 1:
-            raise UsageError(f"--jobs {args.jobs!r}: expected a whole number >= 1.")
-        if args.timeout is not None and args.timeout <= 0:
-            raise UsageError(f"--timeout {args.timeout:g}: expected seconds > 0.")
-        if args.wait < 0:
-            raise UsageError(f"--wait {args.wait:g}: expected seconds >= 0.")
+        args = build_parser().parse_args(argv)
+        if args.worker:
+            return worker(args.worker)
+        n_jobs = args.jobs
         shard, shard_source = None, None
         if not args.report_only:  # the report covers every share
-            text, shard_source = (args.shard, None) if args.shard else (shard_from_env() or (None, None))
-            shard = parse_shard(text)
+            if args.shard:
+                shard = args.shard
+            else:
+                text, shard_source = shard_from_env() or (None, None)
+                shard = parse_shard(text)
         try:
             selected = experiments_for(args.profile, args.only)
         except ValueError as e:
@@ -882,8 +927,6 @@ def main(argv=None) -> int:
             raise UsageError(f"--report-only: profile {args.profile!r} has no evaluation appendix to build.")
         check_parameters(jobs + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))]
                                  if appendix else []))
-        if args.data_dir and not Path(args.data_dir).is_dir():
-            raise UsageError(f"--data-dir {args.data_dir!r} does not exist or is not a folder.")
         check_output_dir(output_dir)
         todo = [(e, p) for e, p in jobs if args.force or not is_finished(e, output_dir)]
         check_data_access(todo, args.profile, data_dir)

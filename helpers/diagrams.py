@@ -427,7 +427,7 @@ def plain_vs_residual_figure(depth=18) -> Figure:
 def googlenet_figure(input_shape=(32, 32, 3)) -> Figure:
     """GoogLeNet read from the built model: stem, inception modules (branch widths, their sum), pools, head,
     and the auxiliary heads where ``AUX_AFTER`` attaches them (training only, with the kit's loss weight)."""
-    from helpers.training import BASE  # the auxiliary loss weight training uses
+    from helpers.recipes import BASE  # the auxiliary loss weight training uses
 
     model = build_googlenet(input_shape)
     config = {c["name"]: c for c in model.get_config()["layers"]}

@@ -185,7 +185,7 @@ def _standardize(answer):
 def _one_cycle(answer):
     import numpy as np
 
-    from helpers.training import make_schedule
+    from helpers.optim import make_schedule
 
     if not callable(answer):
         return f"expected a function one_cycle_lr(step, total_steps, peak_lr), got {answer!r}"
