@@ -37,10 +37,8 @@ def import_keras_quietly() -> None:
     with stderr_fd_silenced():
         import keras
 
-        if keras.config.backend() == "tensorflow":
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # the CUDA probe prints here
+    if keras.config.backend() == "tensorflow":
+        import helpers.tensorflow_only  # noqa: F401  (loading it probes CUDA quietly)
 
 
 def backend() -> str:
@@ -135,9 +133,9 @@ def setup(seed: int = 0, deterministic: bool = False) -> dict:
 
     keras.utils.set_random_seed(seed)
     if deterministic and keras.config.backend() == "tensorflow":
-        import tensorflow as tf
+        from helpers.tensorflow_only import enable_determinism
 
-        tf.config.experimental.enable_op_determinism()
+        enable_determinism()
     info = environment_info()
     v, hw = info["versions"], info["hardware"]
     framework = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[v["keras_backend"]]

@@ -19,7 +19,8 @@ import_keras_quietly()
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
-__all__ = ["AUGMENTATIONS", "Batches", "Preprocessing", "augment_batch", "augment_with", "make_pipeline"]
+__all__ = ["AUGMENTATIONS", "Augmenter", "Batches", "Preprocessing", "augment_batch", "augment_with", "augmenter",
+           "make_pipeline"]
 
 # kind -> (largest shift in pixels, largest rotation in degrees, horizontal flips, interpolation)
 AUGMENT = {
@@ -94,6 +95,25 @@ def augment_batch(images, kind: str, seed):
     return ops.convert_to_numpy(augment_with(images, kind, uniform))
 
 
+class Augmenter(keras.layers.Layer):
+    """``augment_with`` as a Keras layer of (images, uniform numbers): inside a model Keras compiles it (under JAX
+    one XLA program, instead of dozens of small eager calls per batch)."""
+
+    def __init__(self, kind: str, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def call(self, inputs):
+        images, uniform = inputs
+        return augment_with(images, self.kind, uniform)
+
+
+def augmenter(kind: str, image_shape) -> keras.Model:
+    """A model that augments a batch: ``augmenter(...).predict_on_batch([images, uniform])``."""
+    images, uniform = keras.Input(tuple(image_shape)), keras.Input((4,))
+    return keras.Model([images, uniform], Augmenter(kind)([images, uniform]), name=f"augment_{kind}")
+
+
 class Batches(keras.utils.PyDataset):
     """The input pipeline as a ``keras.utils.PyDataset`` over NumPy arrays (JAX and PyTorch backends): the same
     shuffling, augmentation, normalisation and labels as the tf.data pipeline. Epoch ``e``'s order and batch ``i``'s
@@ -106,6 +126,7 @@ class Batches(keras.utils.PyDataset):
         self.preprocessing, self.training, self.augment, self.one_hot = preprocessing, training, augment, one_hot
         self.output_names, self.seed, self.drop_remainder = output_names, seed, drop_remainder
         self.cached = {} if cache else None
+        self.augmenter = augmenter(augment, x.shape[1:]) if training and augment != "none" else None
         self.epoch = 0
         self.order = self._order()
 
@@ -122,9 +143,9 @@ class Batches(keras.utils.PyDataset):
             return self.cached[i]
         index = self.order[i * self.batch_size:(i + 1) * self.batch_size]
         images = self.x[index]
-        if self.training and self.augment != "none":
+        if self.augmenter is not None:
             uniform = np.random.default_rng([self.seed, self.epoch, i]).random((len(index), 4), dtype=np.float32)
-            images = augment_with(images, self.augment, uniform)
+            images = self.augmenter.predict_on_batch([images.astype(np.float32), uniform])
         labels = np.eye(self.num_classes, dtype=np.float32)[self.y[index]] if self.one_hot else self.y[index]
         if self.output_names:
             labels = {name: labels for name in self.output_names}

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import warnings
 
-from helpers.environment import import_keras_quietly, stderr_fd_silenced
+from helpers.environment import stderr_fd_silenced
 
-import_keras_quietly()
+# TensorFlow's C++ start-up lines (oneDNN, CUDA probing) go to fd 2, past any log level: silenced here, once.
+with stderr_fd_silenced():
+    import tensorflow as tf
 
-import tensorflow as tf  # noqa: E402
+    tf.config.list_physical_devices()
 
-__all__ = ["count_flops", "gpu_details", "make_strategy", "tf_pipeline"]
+__all__ = ["count_flops", "enable_determinism", "gpu_details", "make_strategy", "tf_pipeline"]
+
+
+def enable_determinism() -> None:
+    """Deterministic kernels (slower; exact repeats on CPU)."""
+    tf.config.experimental.enable_op_determinism()
 
 
 def gpu_details() -> list[dict]:

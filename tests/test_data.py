@@ -299,3 +299,25 @@ def test_shift_rotate_never_flips_and_keeps_range():
     left, right = out[:, :, :14].sum((1, 2, 3)), out[:, :, 14:].sum((1, 2, 3))
     assert np.all(left > right)  # a flip would move the bar to the right half
     assert not np.array_equal(out[0], x[0].astype(np.float32))
+
+
+def test_pydataset_batches_match_the_tf_data_pipeline():
+    """Without TensorFlow (Keras on JAX or PyTorch) ``Batches`` feeds training: the same normalisation, labels and
+    order as the tf.data pipeline, and augmentation seeded, reproducible and new every epoch."""
+    ds = load_dataset("cifar10", synthetic=True, train_size=100, val_size=70)
+    kw = dict(batch_size=32, num_classes=10, preprocessing=Preprocessing.fit(ds.x_train))
+    tf_data = [(np.asarray(x), np.asarray(y)) for x, y in make_pipeline(ds.x_val, ds.y_val, **kw)]
+    batches = list(pipeline.Batches(ds.x_val, ds.y_val, **kw))
+    assert len(batches) == len(tf_data) == 3
+    for (x1, y1), (x2, y2) in zip(tf_data, batches):
+        np.testing.assert_allclose(x1, x2, rtol=1e-6)
+        np.testing.assert_array_equal(y1, y2)
+
+    def epochs(seed):
+        feed = pipeline.Batches(ds.x_train, ds.y_train, training=True, augment="flip_crop", seed=seed, **kw)
+        return [np.concatenate([x for x, _ in feed]) for _ in range(2)]
+
+    a, b, c = epochs(7), epochs(7), epochs(8)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], a[1]) and not np.array_equal(a[0], c[0])
