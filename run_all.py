@@ -22,90 +22,41 @@ worker's share, and the last worker to finish (or ``--report-only``) builds the 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
-import json
 import os
+import re
 import signal
 import socket
-import subprocess
 import sys
-import threading
 import time
-import uuid
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-NOTEBOOK_DIR = ROOT / "notebooks"
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from helpers.claims import (  # noqa: E402
+    Registration,
+    claim_path,
+    holding,
+    live_workers,
+    read_holder,
+    work_dir,
+)
 from helpers.experiments import NOTEBOOKS, PROFILES, Experiment, experiments_for, parameters_for  # noqa: E402
-from helpers.runs import OUTPUT_DIR_ENV, RunDir, atomic_write, default_output_dir, make_writable_dir  # noqa: E402
-
-KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-FAILED = ("failed", "timeout", "failed elsewhere")  # the statuses that make the exit status 1
-SHARD_COUNT_VAR = "RUN_ALL_SHARD_COUNT"  # Kubernetes Indexed Jobs give each pod its index, not the count
-
-
-class UsageError(Exception):
-    """Bad command-line input: reported in one line, before anything runs."""
-
+from helpers.jobs import (  # noqa: E402
+    FAILED,
+    NOTEBOOK_DIR,
+    done_marker,
+    executed_path,
+    is_finished,
+    read_result,
+    run_jobs,
+    test_accuracy,
+    worker,
+)
+from helpers.runs import OUTPUT_DIR_ENV, atomic_write, default_output_dir, make_writable_dir  # noqa: E402
+from helpers.shards import SHARD_COUNT_VAR, UsageError, in_shard, parse_shard, shard_from_env  # noqa: E402
 
 # ----------------------------------------------------------------------------------------------- checks
-
-
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    try:
-        i, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise UsageError(f"--shard {text!r}: expected i/n with whole numbers, e.g. 1/3.") from None
-    if not (n >= 1 and 1 <= i <= n):
-        raise UsageError(f"--shard {text!r}: need 1 <= i <= n, e.g. 1/3, 2/3, 3/3.")
-    return i, n
-
-
-def in_shard(exp: Experiment, shard: tuple[int, int] | None) -> bool:
-    """A deterministic share: the same experiment always lands in the same shard (CRC32 of its name)."""
-    if shard is None or exp.notebook == NOTEBOOKS["appendix"]:  # the report is every share's (run_all builds it once)
-        return True
-    i, n = shard
-    return zlib.crc32(exp.name.encode()) % n == i - 1
-
-
-def shard_from_env(env=os.environ) -> tuple[str, str] | None:
-    """``--shard i/n`` of a SLURM array task or a Kubernetes Indexed Job's pod: (i/n, where it came from)."""
-    if "SLURM_ARRAY_TASK_ID" in env:
-        names = ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT")
-        try:
-            task, first, count = (int(env[k]) for k in names)
-            step = int(env.get("SLURM_ARRAY_TASK_STEP") or 1)
-        except (KeyError, ValueError):
-            raise UsageError(f"SLURM_ARRAY_TASK_ID={env['SLURM_ARRAY_TASK_ID']!r}: need {', '.join(names)} as "
-                             "whole numbers (Slurm sets them in array jobs), or pass --shard i/n.") from None
-        i, rest = divmod(task - first, step)
-        if rest or not 0 <= i < count:
-            raise UsageError(f"SLURM array task {task} is not one of {count} evenly spaced tasks from {first}: "
-                             "submit a range such as --array=1-8, or pass --shard i/n.")
-        return f"{i + 1}/{count}", f"SLURM_ARRAY_TASK_ID={task} (array of {count} from {first})"
-    if "JOB_COMPLETION_INDEX" in env:
-        index, count = env["JOB_COMPLETION_INDEX"], env.get(SHARD_COUNT_VAR)
-        if not count:
-            raise UsageError(f"JOB_COMPLETION_INDEX={index} is set (a Kubernetes Indexed Job) but {SHARD_COUNT_VAR} "
-                             "is not: set it to the Job's completions, or pass --shard i/n.")
-        try:
-            i, n = int(index), int(count)
-        except ValueError:
-            raise UsageError(f"JOB_COMPLETION_INDEX={index!r}, {SHARD_COUNT_VAR}={count!r}: expected whole "
-                             "numbers.") from None
-        if not 0 <= i < n:
-            raise UsageError(f"JOB_COMPLETION_INDEX={i} is not below {SHARD_COUNT_VAR}={n}: set {SHARD_COUNT_VAR} "
-                             "to the Job's completions.")
-        return f"{i + 1}/{n}", f"JOB_COMPLETION_INDEX={i} of {SHARD_COUNT_VAR}={n}"
-    return None
 
 
 @functools.cache
@@ -170,518 +121,6 @@ def check_output_dir(output_dir: Path) -> None:
         make_writable_dir(output_dir)
     except OSError as e:
         raise UsageError(f"--output-dir {str(output_dir)!r} cannot be written ({e.strerror or e}).") from None
-
-
-# ------------------------------------------------------------------------------------------------ claims
-# A claim is a file created with O_CREAT|O_EXCL (atomic on local disks and on NFSv3+, Lustre, GPFS, CephFS) that
-# names its holder (host, boot, PID namespace, PID, process start) and whose modification time its holder's
-# heartbeat refreshes every HEARTBEAT seconds. Kernel locks (flock/fcntl, filelock's default) are not used: on
-# network folders they can be silently host-local (Lustre `localflock`, NFS `nolock`) or unsupported, and the
-# process that holds one cannot be named to the user. A claim whose holder is gone is taken over: at once when the
-# holder ran on this machine (its process is gone), otherwise once its heartbeat has been silent for STALE_AFTER
-# seconds (clocks of cluster nodes agree to well under that; NFS may cache a file's time for up to a minute).
-
-STALE_AFTER = 300.0
-HEARTBEAT = STALE_AFTER / 10
-
-
-def _read(path: str, how):
-    try:
-        return how(path)
-    except OSError:
-        return None
-
-
-def _stat_fields(pid: int) -> list[str]:
-    """/proc/<pid>/stat after the command name (Linux): [state, ppid, ...]; [] where it cannot be read."""
-    stat = _read(f"/proc/{pid}/stat", lambda p: Path(p).read_text())
-    return stat.rsplit(")", 1)[-1].split() if stat else []
-
-
-def _process_start(pid: int) -> str | None:
-    """When the process started (Linux: clock ticks since boot), to tell it from a later one with its PID."""
-    fields = _stat_fields(pid)
-    return fields[19] if len(fields) > 19 else None
-
-
-# What tells this machine apart: containers share a hostname yet count PIDs on their own; a reboot restarts PIDs.
-# SESSION names this run_all's files in the shared folder (pods are often all PID 1).
-SESSION = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
-MACHINE = {"host": socket.gethostname(),
-           "boot": _read("/proc/sys/kernel/random/boot_id", lambda p: Path(p).read_text().strip()),
-           "pidns": _read("/proc/self/ns/pid", os.readlink)}
-
-
-def _pid_alive(pid: int, start: str | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's: alive
-        return True
-    fields = _stat_fields(pid)  # a zombie, or a later process with the holder's PID, is not the holder
-    return not fields or (fields[0] not in ("Z", "X") and (start is None or fields[19:20] == [start]))
-
-
-@dataclass
-class Holder:
-    """Who holds a claim (as its file says) and how long its heartbeat has been silent."""
-
-    record: dict
-    mtime: float
-
-    @property
-    def who(self) -> str:
-        return str(self.record.get("worker") or f"{self.record.get('host', '?')} pid {self.record.get('pid', '?')}")
-
-    @property
-    def silent(self) -> float:
-        return max(0.0, time.time() - self.mtime)
-
-    @property
-    def local(self) -> bool:
-        """Held from this machine (same host, boot and PID namespace): its process can be looked at."""
-        return (isinstance(self.record.get("pid"), int) and self.record["pid"] > 0
-                and all(self.record.get(k) == v for k, v in MACHINE.items()))
-
-    def gone(self) -> str | None:
-        """Why the holder stopped, or None while it may still be working."""
-        if self.local and not _pid_alive(int(self.record["pid"]), self.record.get("start")):
-            return f"its process {self.record['pid']} is gone"
-        try:
-            limit = float(self.record.get("stale_after") or STALE_AFTER)
-        except (TypeError, ValueError):
-            limit = STALE_AFTER
-        return f"no heartbeat for {self.silent:.0f} s" if self.silent > limit else None
-
-
-def read_holder(path: Path) -> Holder | None:
-    """The claim's holder; None when nobody holds it. Opening the file makes NFS fetch its current time."""
-    try:
-        with open(path, "rb") as f:
-            mtime, raw = os.fstat(f.fileno()).st_mtime, f.read()
-    except FileNotFoundError:
-        return None
-    try:
-        record = json.loads(raw)
-    except ValueError:  # being written: judged by its age alone
-        record = {}
-    return Holder(record if isinstance(record, dict) else {}, mtime)
-
-
-class Busy(Exception):
-    """Someone else holds the claim."""
-
-    def __init__(self, holder: Holder):
-        super().__init__(holder.who)
-        self.holder = holder
-
-
-def claim(path: Path, **info) -> tuple[str, str | None]:
-    """Create the claim ``path`` for this process, taking over a stale one: (token, takeover note or None).
-
-    Raises Busy when a live (or not yet provably stopped) holder has it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex
-    record = {**MACHINE, "pid": os.getpid(), "start": _process_start(os.getpid()), **info, "token": token,
-              "since": time.time(), "stale_after": STALE_AFTER}
-    note = None
-    for _ in range(3):
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            holder = read_holder(path)
-            if holder is None:
-                continue  # released meanwhile
-            why = holder.gone()
-            if why is None:
-                raise Busy(holder) from None
-            _break(path, holder.record.get("token"))
-            note = f"taking over from {holder.who}, which stopped ({why})"
-            continue
-        with os.fdopen(fd, "w") as f:
-            json.dump(record, f)
-            f.flush()
-            os.fsync(f.fileno())
-        return token, note
-    raise Busy(read_holder(path) or Holder({}, time.time()))
-
-
-def _break(path: Path, token: str | None) -> None:
-    """Remove a stale claim; if another process replaced it in the meantime, put that one back."""
-    aside = path.with_name(f".{path.name}.{uuid.uuid4().hex}.stale")
-    try:
-        os.rename(path, aside)
-    except FileNotFoundError:
-        return
-    moved = read_holder(aside)
-    if moved is not None and moved.record.get("token") != token:
-        with contextlib.suppress(OSError):
-            os.link(aside, path)  # fails if yet another process claimed it: then that one holds it
-    aside.unlink(missing_ok=True)
-
-
-def release(path: Path, token: str | None = None, pid: int | None = None) -> None:
-    """Remove a claim that is ours (same token), or that a process we killed held (same PID, this machine)."""
-    holder = read_holder(path)
-    if holder and ((token and holder.record.get("token") == token)
-                   or (pid and holder.local and holder.record.get("pid") == pid)):
-        path.unlink(missing_ok=True)
-
-
-class Heartbeat:
-    """Refresh a claim's time every HEARTBEAT seconds from a daemon thread while its holder works."""
-
-    def __init__(self, path: Path):
-        self.path, self._stop = path, threading.Event()
-        threading.Thread(target=self._beat, daemon=True).start()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT):
-            with contextlib.suppress(OSError):
-                os.utime(self.path)
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-class Watch:
-    """A worker's view of claims held elsewhere: 'free', 'gone', 'alive', or 'unknown' (held from another machine
-    and not yet seen beating: alive once its time moves, gone after STALE_AFTER seconds of silence)."""
-
-    def __init__(self):
-        self._first: dict[str, tuple] = {}
-
-    def __call__(self, path: Path) -> tuple[str, Holder | None]:
-        holder = read_holder(path)
-        if holder is None:
-            return "free", None
-        if holder.gone():
-            return "gone", holder
-        if holder.local:
-            return "alive", holder
-        seen = (holder.record.get("token"), holder.mtime)
-        first = self._first.setdefault(str(path), seen)
-        if first[0] != seen[0]:
-            self._first[str(path)] = seen
-            return "unknown", holder
-        return ("alive" if first[1] != seen[1] else "unknown"), holder
-
-
-def work_dir(output_dir: Path) -> Path:
-    return output_dir / ".run_all"
-
-
-def claim_path(output_dir: Path, name: str) -> Path:
-    return work_dir(output_dir) / f"{name}.claim"
-
-
-@contextlib.contextmanager
-def holding(path: Path, wait: float = 1.5 * STALE_AFTER):
-    """Hold a short claim (to leave the folder and decide who is last), waiting for it if another worker has it."""
-    t0 = time.monotonic()
-    while True:
-        try:
-            token, _ = claim(path)
-            break
-        except Busy:
-            if time.monotonic() - t0 > wait:
-                raise
-            time.sleep(0.2)
-    try:
-        yield
-    finally:
-        release(path, token)
-
-
-class Registration:
-    """This worker's entry in ``<output-dir>/.run_all/workers/``: a claim with a heartbeat while it runs."""
-
-    def __init__(self, output_dir: Path, **info):
-        self.path = work_dir(output_dir) / "workers" / f"{SESSION}.{uuid.uuid4().hex[:6]}"
-        self.token, _ = claim(self.path, **info)
-        self._heartbeat = Heartbeat(self.path)
-
-    def close(self) -> None:
-        if self._heartbeat:
-            self._heartbeat.stop()
-            release(self.path, self.token)
-            self._heartbeat = None
-
-
-def live_workers(output_dir: Path, exclude: Path | None = None) -> list[Holder]:
-    """Workers registered on the folder that may still be running (a stopped one's entry is removed)."""
-    live = []
-    for path in sorted((work_dir(output_dir) / "workers").glob("*")):
-        holder = read_holder(path) if path != exclude and not path.name.startswith(".") else None
-        if holder is not None and holder.gone():
-            path.unlink(missing_ok=True)
-        elif holder is not None:
-            live.append(holder)
-    return live
-
-
-# -------------------------------------------------------------------------------------------- running
-
-
-def is_training(exp: Experiment) -> bool:
-    return "model" in exp.params  # the data overview, 06 and the appendix train nothing
-
-
-def executed_path(exp: Experiment, output_dir: Path) -> Path:
-    """Training notebooks are kept in their run directory, the others under <output-dir>/notebooks/."""
-    if is_training(exp):
-        return RunDir(output_dir, exp.name).path / "notebook.ipynb"
-    return output_dir / "notebooks" / f"{exp.name}.ipynb"
-
-
-def ok_marker(exp: Experiment, output_dir: Path) -> Path:
-    return output_dir / "notebooks" / f"{exp.name}.ok"
-
-
-def done_marker(exp: Experiment, output_dir: Path) -> Path | None:
-    """The file that says an experiment is finished: its run's metrics.json, or the data notebook's .ok file.
-
-    The appendix has none: it summarises whatever exists, so it runs every time.
-    """
-    if exp.notebook == NOTEBOOKS["appendix"]:
-        return None
-    return RunDir(output_dir, exp.name) / RunDir.METRICS if is_training(exp) else ok_marker(exp, output_dir)
-
-
-def _done(marker: Path | None, since: float = 0.0) -> bool:
-    try:
-        return marker is not None and marker.stat().st_mtime >= since
-    except OSError:
-        return False
-
-
-def is_finished(exp: Experiment, output_dir: Path, since: float = 0.0) -> bool:
-    """Finished, and at or after ``since`` when given (--force reruns what was finished before a worker started)."""
-    return _done(done_marker(exp, output_dir), since)
-
-
-def result_path(output_dir: Path, name: str) -> Path:
-    return work_dir(output_dir) / f"{name}.result.json"
-
-
-def read_result(output_dir: Path, name: str) -> dict:
-    """How the experiment's last execution in this folder ended, whoever ran it ({} when never)."""
-    try:
-        return json.loads(result_path(output_dir, name).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def write_result(output_dir: Path, name: str, status: str, error: str | None, wall_seconds: float, worker: str):
-    atomic_write(result_path(output_dir, name), json.dumps({
-        "status": status, "error": error, "wall_seconds": wall_seconds, "worker": worker, "at": time.time()}))
-
-
-def worker(spec_path: str) -> int:
-    """Child process: claim the experiment, check again that nobody finished it, execute it, record the result,
-    release the claim. Writes a status file for the parent; prints only a takeover note, the rest goes to the log."""
-    spec = json.loads(Path(spec_path).read_text())
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # cancelled: release the claim, record nothing
-    name, path = spec["experiment"], Path(spec["claim"])
-    try:
-        token, note = claim(path, experiment=name, worker=spec["worker"])
-    except Busy as e:
-        return _finish(spec, {"status": "running elsewhere", "error": None, "worker": e.holder.who})
-    heartbeat = Heartbeat(path)
-    try:
-        if note:
-            print(f"{name}: {note}", flush=True)
-        if spec["done"] and _done(Path(spec["done"]), spec["since"]):
-            by = read_result(Path(spec["output_dir"]), name).get("worker")
-            return _finish(spec, {"status": "done elsewhere", "error": None, "worker": by})
-        return _finish(spec, _execute(spec))
-    finally:
-        heartbeat.stop()
-        release(path, token)
-
-
-def _finish(spec: dict, status: dict) -> int:
-    atomic_write(spec["status"], json.dumps(status))
-    return 1 if status["status"] in FAILED else 0
-
-
-def _execute(spec: dict) -> dict:
-    """Run the notebook with papermill, its output appended to the experiment's log (one header per execution)."""
-    log = Path(spec["log"])
-    log.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    print(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {spec['worker']}: executing {spec['experiment']} ===", flush=True)
-    import papermill
-    from nbclient.exceptions import CellTimeoutError
-
-    out, t0 = Path(spec["output"]), time.perf_counter()
-    status = {"status": "ok", "error": None}
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        papermill.execute_notebook(
-            spec["input"], str(out), parameters=spec["parameters"], kernel_name="python3",
-            cwd=str(NOTEBOOK_DIR), execution_timeout=spec["timeout"], progress_bar=False, coalesce_streams=True,
-            stdout_file=sys.stdout, stderr_file=sys.stderr,
-        )
-    except papermill.PapermillExecutionError as e:
-        status = {"status": "failed", "error": f"{e.ename}: {e.evalue}"}
-    except CellTimeoutError as e:  # papermill leaves a notebook that looks complete: record it ourselves
-        status = {"status": "timeout", "error": str(e).splitlines()[0]}
-    except Exception as e:  # kernel death, missing kernel, bad notebook
-        status = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
-    wall = round(time.perf_counter() - t0, 1)
-    if status["status"] == "ok" and spec["ok_marker"]:
-        atomic_write(spec["ok_marker"], "ok\n")
-    write_result(Path(spec["output_dir"]), spec["experiment"], wall_seconds=wall, worker=spec["worker"], **status)
-    print(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {spec['worker']}: {spec['experiment']} {status['status']} "
-          f"after {wall} s ===", flush=True)
-    return {**status, "worker": spec["worker"]}
-
-
-class Job:
-    """One experiment executing in its own process (papermill chdirs: never threads)."""
-
-    def __init__(self, exp: Experiment, params: dict, output_dir: Path, timeout: float | None, since: float,
-                 who: str):
-        self.exp, self.params, self.timeout, self.output_dir, self.who = exp, params, timeout, output_dir, who
-        self.output = executed_path(exp, output_dir)
-        work = work_dir(output_dir)
-        work.mkdir(parents=True, exist_ok=True)
-        self.spec = work / f"{exp.name}.{SESSION}.json"  # per run_all: two workers never share these
-        self.status_file = work / f"{exp.name}.{SESSION}.status.json"
-        self.status_file.unlink(missing_ok=True)
-        self.claim = claim_path(output_dir, exp.name)
-        self.log = output_dir / "logs" / f"{exp.name}.log"
-        done = done_marker(exp, output_dir) or ok_marker(exp, output_dir)  # the appendix: built since `since`
-        atomic_write(self.spec, json.dumps({
-            "experiment": exp.name, "input": str(NOTEBOOK_DIR / exp.notebook), "output": str(self.output),
-            "parameters": params, "timeout": timeout, "status": str(self.status_file), "claim": str(self.claim),
-            "log": str(self.log), "output_dir": str(output_dir), "done": str(done) if done else None,
-            "since": since, "ok_marker": None if is_training(exp) else str(ok_marker(exp, output_dir)), "worker": who,
-        }))
-
-    def start(self) -> None:
-        self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker", str(self.spec)],
-                                     env={**os.environ, **KERNEL_ENV}, start_new_session=True, cwd=str(ROOT))
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.t0
-
-    def poll(self) -> dict | None:
-        """None while running; else the result (ending the worker and its kernel on timeout)."""
-        if self.proc.poll() is None:
-            if not (self.timeout and self.elapsed > self.timeout):
-                return None
-            self.stop(signal.SIGKILL)
-            error = f"ran over --timeout {self.timeout:g} s"
-            write_result(self.output_dir, self.exp.name, "timeout", error, round(self.elapsed, 1), self.who)
-            return {"status": "timeout", "error": error, "worker": self.who}
-        try:
-            result = json.loads(self.status_file.read_text())
-        except (OSError, ValueError):
-            release(self.claim, pid=self.proc.pid)
-            result = {"status": "failed", "error": f"worker exited with code {self.proc.returncode}; see {self.log}",
-                      "worker": self.who}
-        self.spec.unlink(missing_ok=True)
-        self.status_file.unlink(missing_ok=True)
-        return result
-
-    def stop(self, sig: int) -> None:
-        """End the worker and its kernel (their own process group) and free the claim it held."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        release(self.claim, pid=self.proc.pid)
-
-
-def test_accuracy(exp: Experiment, output_dir: Path) -> float | None:
-    run = RunDir(output_dir, exp.name)
-    if is_training(exp) and run.finished:
-        return run.read_json(RunDir.METRICS).get("test_accuracy")
-    return None
-
-
-def run_jobs(jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: float, who: str) -> dict[str, dict]:
-    """Run our share, ``n_jobs`` at a time, and return what became of each experiment in this worker's eyes.
-
-    An experiment finished meanwhile is 'done elsewhere'; one a live worker holds is left to it ('running
-    elsewhere'); one whose holder stopped is taken over; one held from another machine that has not been seen
-    beating yet is waited for, after the rest of the share (at most STALE_AFTER seconds).
-    """
-    pending, running, waiting, outcome = list(jobs), [], {}, {}
-    watch, total, last_look = Watch(), len(jobs), 0.0
-
-    def settle(exp: Experiment, res: dict, seconds: float | None = None) -> None:
-        outcome[exp.name] = {"status": res["status"], "error": res.get("error"), "worker": res.get("worker"),
-                             "wall_seconds": round(seconds, 1) if seconds is not None else None}
-        acc = test_accuracy(exp, output_dir)
-        took = f" in {seconds:.1f} s" if seconds is not None and res["status"] != "done elsewhere" else ""
-        extra = f", test accuracy {acc:.4f}" if acc is not None and res["status"] == "ok" else ""
-        by = f" ({res.get('worker')})" if res["status"].endswith("elsewhere") and res.get("worker") else ""
-        why = f": {res['error']} (log: {output_dir / 'logs' / (exp.name + '.log')})" if res["status"] in FAILED else ""
-        print(f"[{len(outcome)}/{total}] {exp.name}: {res['status']}{by}{took}{extra}{why}", flush=True)
-
-    def look(exp: Experiment, params: dict, since_wait: float | None) -> bool:
-        """Decide what to do with an experiment; True when settled or started, False to keep waiting for it."""
-        if is_finished(exp, output_dir, since):
-            settle(exp, {"status": "done elsewhere", "worker": read_result(output_dir, exp.name).get("worker")})
-            return True
-        state, holder = watch(claim_path(output_dir, exp.name))
-        if state == "alive":
-            settle(exp, {"status": "running elsewhere", "worker": holder.who})
-            return True
-        if state == "unknown":
-            if since_wait is None:
-                print(f"{exp.name}: claimed from another machine by {holder.who}; coming back to it", flush=True)
-            return False
-        last = read_result(output_dir, exp.name)
-        if state == "free" and since_wait and last.get("at", 0) >= since_wait and last.get("status") in FAILED:
-            settle(exp, {"status": "failed elsewhere", "error": last.get("error"), "worker": last.get("worker")})
-            return True
-        job = Job(exp, params, output_dir, timeout, since, who)
-        job.start()
-        running.append(job)
-        print(f"{exp.name}: started ({exp.notebook})", flush=True)
-        return True
-
-    try:
-        while pending or running or waiting:
-            while pending and len(running) < n_jobs:
-                exp, params = pending.pop(0)
-                if not look(exp, params, None):
-                    waiting[exp.name] = (exp, params, time.time())
-            time.sleep(0.5)
-            for job in list(running):
-                res = job.poll()
-                if res is None:
-                    continue
-                running.remove(job)
-                if res["status"] == "running elsewhere":  # another worker claimed it a moment before us
-                    waiting[job.exp.name] = (job.exp, job.params, time.time())
-                else:
-                    settle(job.exp, res, job.elapsed)
-            if waiting and not pending and len(running) < n_jobs and time.monotonic() - last_look > 2:
-                last_look = time.monotonic()
-                for name, (exp, params, since_wait) in list(waiting.items()):
-                    if len(running) < n_jobs and look(exp, params, since_wait):
-                        del waiting[name]
-    finally:  # interrupted (Ctrl-C, SIGTERM from the cluster): end our notebooks and free their claims
-        for job in running:
-            job.stop(signal.SIGTERM)
-    return outcome
 
 
 # -------------------------------------------------------------------------------------- the folder's state
@@ -806,22 +245,73 @@ def make_report(output_dir: Path, profile: str, which: str) -> bool:
 # ----------------------------------------------------------------------------------------------- main
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (a UsageError), not usage text and an exit."""
+
+    def error(self, message):
+        raise UsageError(re.sub(r"^argument [^:]+: (?=--)", "", message))  # our messages name the option
+
+
+def _checked(check):
+    """An argparse ``type=`` from a check that raises UsageError."""
+
+    def convert(text):
+        try:
+            return check(text)
+        except UsageError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def _profile(text: str) -> str:
+    if text not in PROFILES:
+        raise UsageError(f"Unknown profile {text!r}; valid: {', '.join(PROFILES)}.")
+    return text
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"--jobs {text!r}: expected a whole number >= 1.")
+    return int(text)
+
+
+def _seconds(option: str, minimum: float, strict: bool):
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value > minimum if strict else value >= minimum):
+            raise UsageError(f"{option} {text}: expected seconds {'>' if strict else '>='} {minimum:g}.")
+        return value
+
+    return seconds
+
+
+def _data_dir(text: str) -> str:
+    if not Path(text).is_dir():
+        raise UsageError(f"--data-dir {text!r} does not exist or is not a folder.")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = Parser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="Profiles: " + "; ".join(f"{k}: {v['about']}" for k, v in PROFILES.items()))
-    p.add_argument("--profile", default="quick", help="smoke, quick (default) or full")
+    p.add_argument("--profile", default="quick", type=_checked(_profile), help="smoke, quick (default) or full")
     p.add_argument("--list", action="store_true", help="list the profile's experiments and exit")
     p.add_argument("--only", metavar="PATTERN", help="run only experiments whose name matches (glob or substring)")
-    p.add_argument("--data-dir", help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)")
+    p.add_argument("--data-dir", type=_checked(_data_dir), help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)")
     p.add_argument("--output-dir", default=str(default_output_dir()),
                    help="where runs, notebooks and the summary go (default: outputs/ at the repository root, or "
                         f"${OUTPUT_DIR_ENV}; the notebooks use the same folder)")
-    p.add_argument("--jobs", default="1", help="experiments to execute at once, each in its own process (default 1)")
+    p.add_argument("--jobs", default=1, type=_checked(_jobs), help="experiments to execute at once, each in its own process (default 1)")
     p.add_argument("--force", action="store_true", help="rerun experiments that already finished")
-    p.add_argument("--shard", metavar="i/n",
+    p.add_argument("--shard", metavar="i/n", type=_checked(parse_shard),
                    help="run only the i-th of n deterministic shares of the matrix (default: from SLURM_ARRAY_TASK_ID "
                         f"in a SLURM array, or JOB_COMPLETION_INDEX and {SHARD_COUNT_VAR} in a Kubernetes Indexed Job)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds allowed per notebook (default: no limit)")
+    p.add_argument("--timeout", type=_checked(_seconds("--timeout", 0, strict=True)), default=None, help="seconds allowed per notebook (default: no limit)")
     p.add_argument("--pdf", nargs="?", const="report", choices=["report", "all"],
                    help="build <output-dir>/report.pdf and report.html from the results; 'all' also exports every "
                         "executed notebook to its own PDF (needs xelatex; exit status 3 when the PDF was not built)")
@@ -831,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-report", action="store_true",
                    help="never build the report here, even as the last worker: a later --report-only step does "
                         "(the SLURM recipe's array tasks)")
-    p.add_argument("--wait", type=float, default=86400.0, metavar="SECONDS",
+    p.add_argument("--wait", type=_checked(_seconds("--wait", 0, strict=False)), default=86400.0, metavar="SECONDS",
                    help="with --report-only: how long to wait for experiments running elsewhere (default 86400)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     return p
@@ -842,26 +332,18 @@ def _terminate(signum, frame):
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.worker:
-        return worker(args.worker)
     try:
-        if args.profile not in PROFILES:
-            raise UsageError(f"Unknown profile {args.profile!r}; valid: {', '.join(PROFILES)}.")
-        try:
-            n_jobs = int(args.jobs)
-        except ValueError:
-            n_jobs = 0
-        if n_jobs < 1:
-            raise UsageError(f"--jobs {args.jobs!r}: expected a whole number >= 1.")
-        if args.timeout is not None and args.timeout <= 0:
-            raise UsageError(f"--timeout {args.timeout:g}: expected seconds > 0.")
-        if args.wait < 0:
-            raise UsageError(f"--wait {args.wait:g}: expected seconds >= 0.")
+        args = build_parser().parse_args(argv)
+        if args.worker:
+            return worker(args.worker)
+        n_jobs = args.jobs
         shard, shard_source = None, None
         if not args.report_only:  # the report covers every share
-            text, shard_source = (args.shard, None) if args.shard else (shard_from_env() or (None, None))
-            shard = parse_shard(text)
+            if args.shard:
+                shard = args.shard
+            else:
+                text, shard_source = shard_from_env() or (None, None)
+                shard = parse_shard(text)
         try:
             selected = experiments_for(args.profile, args.only)
         except ValueError as e:
@@ -882,8 +364,6 @@ def main(argv=None) -> int:
             raise UsageError(f"--report-only: profile {args.profile!r} has no evaluation appendix to build.")
         check_parameters(jobs + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))]
                                  if appendix else []))
-        if args.data_dir and not Path(args.data_dir).is_dir():
-            raise UsageError(f"--data-dir {args.data_dir!r} does not exist or is not a folder.")
         check_output_dir(output_dir)
         todo = [(e, p) for e, p in jobs if args.force or not is_finished(e, output_dir)]
         check_data_access(todo, args.profile, data_dir)

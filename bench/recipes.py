@@ -23,15 +23,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.environment import environment_info, import_tensorflow_quietly  # noqa: E402
+from helpers.environment import environment_info, import_keras_quietly  # noqa: E402
 
-import_tensorflow_quietly()
+import_keras_quietly()
 
 import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
+from helpers.evaluation import evaluate_run  # noqa: E402
+from helpers.recipes import make_config  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
-from helpers.training import evaluate_run, make_config, train  # noqa: E402
+from helpers.training import train  # noqa: E402
 
 # Named variants: a recipe and the settings that override it.
 VARIANTS = {

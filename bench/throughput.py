@@ -21,20 +21,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.environment import environment_info, import_tensorflow_quietly  # noqa: E402
+from helpers.environment import environment_info, import_keras_quietly  # noqa: E402
 
-import_tensorflow_quietly()
+import_keras_quietly()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from helpers.data import Preprocessing, load_dataset, make_pipeline  # noqa: E402
+from helpers.data import load_dataset  # noqa: E402
 from helpers.evaluation import count_flops, inference_throughput  # noqa: E402
 from helpers.models import build_model, inference_model  # noqa: E402
+from helpers.optim import compile_model  # noqa: E402
+from helpers.pipeline import Preprocessing, make_pipeline  # noqa: E402
+from helpers.recipes import make_config  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
-from helpers.training import compile_model, make_config, train  # noqa: E402
+from helpers.training import train  # noqa: E402
 
 T4_FP16_FLOPS = 65e12  # NVIDIA T4 tensor-core peak, FP16
 CIFAR_TRAIN_IMAGES = 50_000

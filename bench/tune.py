@@ -7,7 +7,7 @@ directory, scored on the validation split (the test split is never loaded into a
 
 DIR holds the official files (mnist.npz, cifar-10-python.tar.gz or cifar-10-batches-py/). The space: optimizer
 (SGD + Nesterov momentum or AdamW, i.e. ``adam`` with weight decay), peak learning rate and weight decay (ranges
-per optimizer, in the references' meaning: see ``helpers.training.keras_weight_decay``), label smoothing, batch
+per optimizer, in the references' meaning: see ``helpers.optim.keras_weight_decay``), label smoothing, batch
 size and the one-cycle warm-up share; everything else is the ``best`` recipe's. Every trial trains the same
 number of epochs. The first two trials are the ``best`` recipe as it is for this budget and the override from
 issue 13 (AdamW lr 0.003, weight decay 0.05, batch 64), so the table always compares them with what the search
@@ -34,15 +34,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.environment import environment_info, import_tensorflow_quietly  # noqa: E402
+from helpers.environment import environment_info, import_keras_quietly  # noqa: E402
 
-import_tensorflow_quietly()
+import_keras_quietly()
 
 import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
+from helpers.recipes import make_config  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
-from helpers.training import make_config, train  # noqa: E402
+from helpers.training import train  # noqa: E402
 
 # The override measured in issue 13 (best with these values: 54.2% against best's 52.3% on 4,006 images, 8 epochs).
 ISSUE13_OVERRIDE = {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}

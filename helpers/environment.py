@@ -1,4 +1,4 @@
-"""Start-up of every notebook: versions, accelerator, seeds, and where the kit runs (Colab or not)."""
+"""Start-up of every notebook: versions, Keras backend, accelerator and its settings, seeds, and where the kit runs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import platform
 import sys
 from pathlib import Path
 
-__all__ = ["environment_info", "import_tensorflow_quietly", "in_colab", "on_tpu_runtime",
-           "resolve_output_dir", "setup", "stderr_fd_silenced"]
+__all__ = ["backend", "environment_info", "gpus", "import_keras_quietly", "in_colab", "on_tpu_runtime",
+           "resolve_acceleration", "resolve_output_dir", "setup", "stderr_fd_silenced"]
 
 
 @contextlib.contextmanager
@@ -28,19 +28,70 @@ def stderr_fd_silenced():
         os.close(devnull)
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow without its C++ start-up lines (oneDNN, CUDA probing), which no log level silences
-    and which would otherwise land in every executed notebook and PDF."""
-    if "tensorflow" in sys.modules:
+def import_keras_quietly() -> None:
+    """Import Keras (and, on its TensorFlow backend, TensorFlow) without TensorFlow's C++ start-up lines (oneDNN,
+    CUDA probing), which no log level silences and which would otherwise land in every executed notebook and PDF."""
+    if "keras" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with stderr_fd_silenced():
-        import tensorflow as tf
+        import keras
 
-        tf.config.list_physical_devices()  # the CUDA probe prints here
+    if keras.config.backend() == "tensorflow":
+        import helpers.tensorflow_only  # noqa: F401  (loading it probes CUDA quietly)
 
 
-import_tensorflow_quietly()
+def backend() -> str:
+    """The Keras backend in use: "tensorflow" (the kit's default, the one the notebooks teach with), "jax" or
+    "torch" (``KERAS_BACKEND=jax`` before Python starts)."""
+    import_keras_quietly()
+    import keras
+
+    return keras.config.backend()
+
+
+def gpus() -> list[dict]:
+    """The GPUs the Keras backend sees: name and compute capability (a (major, minor) tuple, or None)."""
+    kind = backend()
+    try:
+        if kind == "tensorflow":
+            from helpers.tensorflow_only import gpu_details
+
+            return gpu_details()
+        if kind == "jax":
+            import jax
+
+            return [{"name": d.device_kind, "compute_capability": _capability(getattr(d, "compute_capability", None))}
+                    for d in jax.devices() if d.platform == "gpu"]
+        import torch
+
+        return [{"name": torch.cuda.get_device_name(i), "compute_capability": torch.cuda.get_device_capability(i)}
+                for i in range(torch.cuda.device_count())]
+    except Exception:  # no driver, no runtime: CPU only
+        return []
+
+
+def _capability(text) -> tuple[int, int] | None:
+    """JAX reports "9.0"; TensorFlow and PyTorch a (major, minor) pair."""
+    return tuple(int(v) for v in str(text).split(".")[:2]) if text else None
+
+
+def resolve_acceleration(config: dict) -> dict:
+    """Turn "auto" into on/off for this machine: mixed precision on tensor-core GPUs (compute capability >= 7.0),
+    compiled steps (XLA) on GPUs under TensorFlow and always under JAX, MirroredStrategy (TensorFlow only) when
+    there are several GPUs ("mirrored" also mirrors over several logical CPUs)."""
+    found = gpus()
+    cc = tuple(found[0]["compute_capability"] or (0, 0)) if found else None
+    mp, jit, dist = config["mixed_precision"], config["jit_compile"], config["distribute"]
+    kind = backend()
+    if kind != "tensorflow" and dist == "mirrored":
+        raise ValueError(f"distribute='mirrored' needs the TensorFlow backend (this is {kind}); pass distribute='off'.")
+    auto_jit = {"tensorflow": bool(cc), "jax": True}.get(kind, False)  # torch.compile costs more than it saves here
+    return {
+        "mixed_precision": bool(cc and cc >= (7, 0)) if mp == "auto" else bool(mp),
+        "jit_compile": auto_jit if jit == "auto" else bool(jit),
+        "distribute": (kind == "tensorflow" and len(found) > 1) if dist == "auto" else dist == "mirrored",
+    }
 
 
 def in_colab() -> bool:
@@ -59,40 +110,36 @@ def environment_info() -> dict:
     import importlib.metadata as md
 
     versions = {"python": platform.python_version()}
-    for pkg in ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "matplotlib", "seaborn", "papermill"):
+    for pkg in ("tensorflow", "keras", "jax", "torch", "numpy", "pandas", "scikit-learn", "matplotlib", "seaborn",
+                "papermill"):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             versions[pkg] = None
+    versions["keras_backend"] = backend()
     hardware = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                "cpu_count": os.cpu_count(), "gpus": []}
-    try:
-        import tensorflow as tf
-
-        for gpu in tf.config.list_physical_devices("GPU"):
-            details = tf.config.experimental.get_device_details(gpu)
-            hardware["gpus"].append({"name": details.get("device_name", gpu.name),
-                                     "compute_capability": details.get("compute_capability")})
-    except Exception:  # no TensorFlow or no driver: CPU only
-        pass
+                "cpu_count": os.cpu_count(), "gpus": gpus()}
     hardware["accelerator"] = hardware["gpus"][0]["name"] if hardware["gpus"] else "CPU"
     return {"versions": versions, "hardware": hardware, "colab": in_colab()}
 
 
 def setup(seed: int = 0, deterministic: bool = False) -> dict:
-    """Seed Python, NumPy and TensorFlow, print versions and the accelerator, and return them.
+    """Seed Python, NumPy and the Keras backend, print versions and the accelerator, and return them.
 
-    ``deterministic=True`` also asks TensorFlow for deterministic kernels (slower; exact repeats on CPU).
+    ``deterministic=True`` also asks for deterministic kernels (slower; exact repeats on CPU).
     """
+    import_keras_quietly()
     import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    if deterministic:
-        tf.config.experimental.enable_op_determinism()
+    if deterministic and keras.config.backend() == "tensorflow":
+        from helpers.tensorflow_only import enable_determinism
+
+        enable_determinism()
     info = environment_info()
     v, hw = info["versions"], info["hardware"]
-    print(f"TensorFlow {v['tensorflow']}, Keras {v['keras']}, NumPy {v['numpy']}, Python {v['python']}")
+    framework = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[v["keras_backend"]]
+    print(f"{framework} {v[v['keras_backend']]}, Keras {v['keras']}, NumPy {v['numpy']}, Python {v['python']}")
     if on_tpu_runtime():
         print("This is a TPU runtime, which the kit does not use (it trains with TensorFlow on a GPU or the CPU): "
               "choose Runtime > Change runtime type > T4 GPU instead.")

@@ -1,21 +1,22 @@
-"""Evaluation: predictions, accuracy, classification report, confusion matrix, sample selection, speed, FLOPs.
+"""Evaluation: predictions, accuracy, classification report, confusion matrix, sample selection, speed, FLOPs,
+and the test evaluation of a finished run (``evaluate_run``).
 
-Everything returned here is plain numpy / Python so that it can go into `metrics.json`. TensorFlow and Keras are
-imported inside the functions that need a model, so importing this module stays cheap.
+Everything returned here is plain numpy / Python so that it can go into `metrics.json`. Keras is imported inside
+the functions that need a model, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import time
-import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report, confusion_matrix
 
-from helpers.runs import jsonable
+from helpers.runs import RunDir, jsonable
 
 REPORT_COLUMNS = ["precision", "recall", "f1-score", "support"]
 
@@ -28,21 +29,8 @@ def to_labels(y) -> np.ndarray:
     return y.reshape(-1).astype(np.int64)
 
 
-def main_output_model(model):
-    """Return `model` itself, or for a multi-output model (GoogLeNet: main, aux1, aux2) a model of its first output."""
-    if len(getattr(model, "outputs", None) or []) <= 1:
-        return model
-    try:
-        from helpers.models import inference_model
-    except ImportError:
-        import keras
-
-        return keras.Model(model.inputs, model.outputs[0])
-    return inference_model(model)
-
-
 @contextlib.contextmanager
-def _quiet_tensorflow():
+def quiet_tensorflow():
     """Silence TensorFlow's Python logger inside the block (profiler deprecation notices, retracing notices)."""
     logger = logging.getLogger("tensorflow")
     level = logger.level
@@ -55,8 +43,10 @@ def _quiet_tensorflow():
 
 def predict(model, x, batch_size: int = 256) -> np.ndarray:
     """Return class probabilities (N, C) float32 for an array or a batched `tf.data.Dataset` of x or (x, y)."""
-    model = main_output_model(model)
-    with _quiet_tensorflow():  # each new model traces its predict function once: not worth a warning in a PDF
+    from helpers.models import inference_model
+
+    model = inference_model(model)
+    with quiet_tensorflow():  # each new model traces its predict function once: not worth a warning in a PDF
         if hasattr(x, "element_spec"):  # a tf.data.Dataset is already batched; Keras ignores the y of (x, y)
             y_prob = model.predict(x, verbose=0)
         else:
@@ -129,11 +119,13 @@ def inference_throughput(model, x, batch_size: int = 256, repeats: int = 3, warm
     `warmup` batches run first and are not timed (tracing, memory allocation). A trailing partial batch is left
     out so that timing never includes a re-trace for a new batch shape.
     """
-    model = main_output_model(model)
+    from helpers.models import inference_model
+
+    model = inference_model(model)
     x = np.asarray(x)
     n_used = max(len(x) // batch_size * batch_size, min(len(x), batch_size))
     batches = [x[i : i + batch_size] for i in range(0, n_used, batch_size)]
-    with _quiet_tensorflow():
+    with quiet_tensorflow():
         for i in range(warmup):
             model.predict_on_batch(batches[i % len(batches)])
     rates = []
@@ -146,36 +138,45 @@ def inference_throughput(model, x, batch_size: int = 256, repeats: int = 3, warm
 
 
 def count_flops(model, input_shape=None) -> int | None:
-    """Return floating-point operations per image (a multiply-add counts 2) from TensorFlow's profiler.
+    """Floating-point operations per image (a multiply-add counts 2), from TensorFlow's profiler
+    (``helpers.tensorflow_only.count_flops``); None under Keras' JAX and PyTorch backends."""
+    from helpers.environment import backend
 
-    The model's first output is traced at batch 1 in inference mode, its variables frozen to constants, and the
-    profiler's `float_operation` counts summed: Conv2D/MatMul (2 x MACs) plus the small change of bias adds,
-    element-wise arithmetic (batch norm, residual adds), pooling and softmax; ReLU and concatenation count
-    nothing. Returns None with a warning where the profiler fails.
-    """
-    from helpers.environment import stderr_fd_silenced
-
-    try:
-        import tensorflow as tf
-        from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
-        model = main_output_model(model)
-        shape = tuple(input_shape or model.input_shape[1:])
-        # Freezing (grappler) and the profiler print C++ log lines to fd 2 (absl's "WARNING: All log messages
-        # before absl::InitializeLog()..."): red text in a notebook that looks like an error but is not one.
-        # Failures still arrive as Python exceptions, reported below.
-        with _quiet_tensorflow(), stderr_fd_silenced():
-            forward = tf.function(lambda images: model(images, training=False))
-            concrete = forward.get_concrete_function(tf.TensorSpec((1, *shape), tf.float32))
-            graph = convert_variables_to_constants_v2(concrete).graph
-            options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
-            options["output"] = "none"
-            profile = tf.compat.v1.profiler.profile(
-                graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd="op", options=options
-            )
-        return int(profile.total_float_ops)
-    except Exception as error:  # the v1 profiler is not guaranteed to exist in every TensorFlow build
-        warnings.warn(
-            f"count_flops: TensorFlow profiler unavailable ({error!r}); returning None", stacklevel=2
-        )
+    if backend() != "tensorflow":
         return None
+    from helpers.tensorflow_only import count_flops as tf_count_flops
+
+    return tf_count_flops(model, input_shape)
+
+
+def evaluate_run(result, dataset, batch_size: int = 256) -> dict:
+    """Test predictions, accuracy, per-class report, confusion matrix, throughput of a finished ``train()``
+    (its ``TrainResult``) -> metrics.json, predictions.npz."""
+    import keras
+
+    from helpers.models import count_params, inference_model
+
+    model = inference_model(result.model)
+    x_test = keras.ops.convert_to_numpy(result.preprocessing(dataset.x_test))
+    with contextlib.redirect_stdout(io.StringIO()):
+        probs = predict(model, x_test, batch_size=batch_size)
+    y_pred = probs.argmax(1)
+    metrics = evaluate_predictions(dataset.y_test, probs, dataset.class_names)
+    history = result.history
+    n_infer = min(len(x_test), 1024)
+    metrics.update({
+        "test_accuracy": metrics["accuracy"],
+        "val_accuracy": float(history["val_accuracy"].iloc[-1]) if len(history) else None,
+        "epochs_run": len(history),
+        "train_seconds": float(history["epoch_seconds"].sum()) if len(history) else result.train_seconds,
+        "train_images_per_s": float(history["images_per_s"].median()) if len(history) else None,
+        "inference_images_per_s": inference_throughput(model, x_test[:n_infer], batch_size=batch_size)
+        if n_infer else None,
+        "params": count_params(result.model),
+        "flops_per_image": count_flops(model, dataset.input_shape),
+        "resumed_from_epoch": result.resumed_from_epoch,
+    })
+    run = result.run
+    run.write_npz(RunDir.PREDICTIONS, y_true=dataset.y_test, y_pred=y_pred, probs=probs.astype(np.float16))
+    run.write_json(RunDir.METRICS, metrics)  # written last: its presence marks the run finished
+    return metrics

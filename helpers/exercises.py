@@ -23,16 +23,28 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
-import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "check", "student_source", "write_student_version"]
+from helpers.judges import (
+    center_share,
+    naive_inception,
+    number,
+    one_cycle,
+    report_row,
+    run_of,
+    same_block,
+    shape,
+    standardize,
+    vgg13_config,
+    vgg_loop,
+)
+from helpers.student import write_student_version
 
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+__all__ = ["EXERCISES", "Exercise", "Verdict", "check"]
+
 
 
 @dataclass(frozen=True)
@@ -46,208 +58,6 @@ class Exercise:
     explanation: str  # printed with [correct]
 
 
-def _number(expected: float, what: str, hints: dict[float, str] | None = None, rel: float = 1e-6):
-    """A judge for a predicted number: exact (within ``rel``), with hints for the usual wrong answers."""
-
-    def judge(answer):
-        if isinstance(answer, bool) or not isinstance(answer, int | float):
-            return f"expected a number ({what}), got {type(answer).__name__} {answer!r}"
-        if math.isclose(answer, expected, rel_tol=rel):
-            return None
-        for wrong, hint in (hints or {}).items():
-            if math.isclose(answer, wrong, rel_tol=rel):
-                return hint
-        return f"{answer:,} is too {'high' if answer > expected else 'low'} for {what}"
-
-    return judge
-
-
-def _shape(expected: tuple, what: str):
-    def judge(answer):
-        try:
-            got = tuple(int(v) for v in answer)
-        except (TypeError, ValueError):
-            return f"expected a shape such as (16, 16, 128) for {what}, got {answer!r}"
-        if got == expected:
-            return None
-        if len(got) != len(expected):
-            return f"{what} has {len(expected)} dimensions (height, width, channels), your shape has {len(got)}"
-        parts = [n for n, a, b in zip(("height", "width", "channels"), got, expected) if a != b]
-        return f"{' and '.join(parts)} of {what} {'is' if len(parts) == 1 else 'are'} off: got {got}"
-
-    return judge
-
-
-def _same_block(reference: Callable, cases: list[tuple[tuple, dict]], what: str,
-                hint: str = "convs without bias when a BatchNorm follows; a projection shortcut when stride or "
-                            "channels change"):
-    """A judge for a block function ``f(x, filters, stride=...)``: same output shape and parameter count as the
-    kit's ``reference`` on every case (input shape, keyword arguments)."""
-
-    def judge(answer):
-        import keras
-
-        if not callable(answer):
-            return f"expected a function that builds {what}, got {answer!r}"
-        for shape, kwargs in cases:
-            ours = keras.Input(shape=shape)
-            theirs = keras.Input(shape=shape)
-            out = answer(ours, **kwargs)
-            if out is None:
-                return f"your {what} returns None: end it with `return` and the block's output"
-            ref = reference(theirs, **kwargs, name="ref")
-            got, want = tuple(out.shape[1:]), tuple(ref.shape[1:])
-            if got != want:
-                return f"for input {shape} and {kwargs}, the output shape is {got}, expected {want}"
-            n_got, n_want = keras.Model(ours, out).count_params(), keras.Model(theirs, ref).count_params()
-            if n_got != n_want:
-                return f"for input {shape} and {kwargs}, {n_got:,} parameters instead of {n_want:,} ({hint})"
-        return None
-
-    return judge
-
-
-def _run_of(key: str, value, what: str):
-    """A judge for an experiment: a finished training result whose config has ``key == value``."""
-
-    def judge(answer):
-        config = getattr(answer, "config", None)
-        if config is None:
-            return f"expected the result of train(...) for {what} (the object train returns), got {answer!r}"
-        if config.get(key) != value:
-            return f"this run has {key}={config.get(key)!r}; the experiment asks for {key}={value!r}"
-        return None
-
-    return judge
-
-
-def _vgg13_config(answer):
-    from helpers.models.vgg import CFG
-
-    if not isinstance(answer, list):
-        return f"expected a list like [64, 64, 'M', ...], got {type(answer).__name__}"
-    want = CFG["vgg13"]
-    if answer == want:
-        return None
-    convs, pools = sum(isinstance(v, int) for v in answer), answer.count("M")
-    if pools != 5:
-        return f"{pools} pools: VGG-13 has five 'M' entries (32 -> 16 -> 8 -> 4 -> 2 -> 1)"
-    if convs != 10:
-        return f"{convs} convolutions: VGG-13 has 10 (13 weight layers minus the 3 fully connected ones)"
-    return "right counts, wrong order or widths: two convs per block, widths 64, 128, 256, 512, 512"
-
-
-def _vgg_loop(answer):
-    """The loop that turns a config list into layers, checked against the kit's (without batch norm)."""
-    import keras
-
-    from helpers.models.vgg import CFG, vgg_features
-
-    if not callable(answer):
-        return f"expected a function features(x, cfg), got {answer!r}"
-    for name in ("vgg11", "vgg16"):
-        x = keras.Input((32, 32, 3))
-        out = answer(x, CFG[name])
-        if out is None:
-            return "your function returns None: return the last layer's output"
-        y = keras.Input((32, 32, 3))
-        ref = vgg_features(y, CFG[name], batch_norm=False)
-        if tuple(out.shape[1:]) != tuple(ref.shape[1:]):
-            return f"{name}: output shape {tuple(out.shape[1:])}, expected {tuple(ref.shape[1:])}"
-        got, want = keras.Model(x, out).count_params(), keras.Model(y, ref).count_params()
-        if got != want:
-            return f"{name}: {got:,} parameters, expected {want:,} (3x3 'same' convs with bias, ReLU; 2x2 pools)"
-    return None
-
-
-def _standardize(answer):
-    import numpy as np
-
-    if not callable(answer):
-        return f"expected a function standardize(images, mean, std), got {answer!r}"
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
-    mean, std = np.array([0.5, 0.4, 0.3]), np.array([0.25, 0.2, 0.15])
-    got = answer(x, mean, std)
-    if got is None:
-        return "your function returns None"
-    got = np.asarray(got, dtype=np.float64)
-    want = (x / 255.0 - mean) / std
-    if got.shape != want.shape:
-        return f"shape {got.shape}, expected {want.shape}: normalise every pixel, keep the shape"
-    if np.allclose(got, (x - mean) / std, atol=1e-3):
-        return "divide the pixels by 255 first: mean and std are measured on values in [0, 1]"
-    if not np.allclose(got, want, atol=1e-3):
-        return "values are off: subtract the mean of each channel, then divide by its standard deviation"
-    return None
-
-
-def _one_cycle(answer):
-    import numpy as np
-
-    from helpers.training import make_schedule
-
-    if not callable(answer):
-        return f"expected a function one_cycle_lr(step, total_steps, peak_lr), got {answer!r}"
-    total, peak = 1000, 0.1
-    config = {"lr": peak, "epochs": 1, "schedule": "onecycle", "warmup_fraction": 0.15}
-    schedule = make_schedule(config, total)
-    for step in (0, 75, 150, 400, 999):
-        got = answer(step, total, peak)
-        want = float(np.asarray(schedule(step)))
-        if got is None or not math.isclose(float(got), want, rel_tol=1e-3, abs_tol=1e-7):
-            return f"at step {step} of {total} (peak {peak}) you give {got!r}, the kit's schedule {want:.6f}"
-    return None
-
-
-def _naive_inception(x, f1, f3, f5):
-    """The paper's Figure 2(a): 1x1, 3x3 and 5x5 convs (bias, ReLU) and a 3x3 max-pool, concatenated."""
-    from keras import layers
-
-    branches = [layers.Conv2D(f, k, padding="same", activation="relu")(x) for f, k in ((f1, 1), (f3, 3), (f5, 5))]
-    branches.append(layers.MaxPooling2D(3, strides=1, padding="same")(x))
-    return layers.Concatenate()(branches)
-
-
-def center_share(heatmap) -> float:
-    """The share of a heatmap's mass in the middle half of the image (rows and columns H//4 to H - H//4)."""
-    import numpy as np
-
-    h = np.asarray(heatmap, dtype=float)
-    rows, cols = h.shape[0] // 4, h.shape[1] // 4
-    return float(h[rows:h.shape[0] - rows, cols:h.shape[1] - cols].sum() / h.sum())
-
-
-def _center_share(answer):
-    import numpy as np
-
-    if not callable(answer):
-        return f"expected a function center_share(heatmap), got {answer!r}"
-    corner, middle = np.zeros((32, 32)), np.zeros((32, 32))
-    corner[:4, :4], middle[14:18, 14:18] = 1, 1
-    cases = {"a uniform 32x32 heatmap": np.ones((32, 32)), "a heatmap lit only in its top-left corner": corner,
-             "a heatmap lit only in the middle": middle,
-             "a random 28x28 heatmap": np.random.default_rng(0).random((28, 28))}
-    for what, heat in cases.items():
-        got, want = answer(heat.copy()), center_share(heat)
-        if got is None:
-            return "your center_share returns None: end it with `return` and the share"
-        if math.isclose(float(got), want, abs_tol=1e-6):
-            continue
-        if math.isclose(float(got), 1 - want, abs_tol=1e-6):
-            return f"for {what} you give {float(got):.3f}: that is the border's share, not the middle's"
-        if float(got) > 1:
-            return f"for {what} you give {float(got):.3f}, more than 1: divide by the whole heatmap's sum"
-        return f"for {what} you give {float(got):.3f}, expected {want:.3f} (the middle: rows and columns H//4 to H - H//4)"
-    return None
-
-
-def _report_row(table: str, label: str) -> float:
-    from helpers.experiments import EXPERIMENTS
-
-    return next(e.reported for e in EXPERIMENTS.values() if e.table == table and e.label == label)
-
-
 def _registry() -> dict[str, Exercise]:
     from helpers.models.googlenet import inception
     from helpers.models.resnet import basic_block, bottleneck_block
@@ -255,102 +65,102 @@ def _registry() -> dict[str, Exercise]:
     ex = [
         # 01: the data
         Exercise("mnist_val_images", "01_data_loading.ipynb", "predict",
-                 _number(6000, "MNIST's validation split with val_size=0.1",
+                 number(6000, "MNIST's validation split with val_size=0.1",
                          {10000: "10,000 is MNIST's test set, which is never split", 54000: "that is what stays "
                           "for training; the question asks for the validation images"}),
                  "0.1 x 60,000 training images; the 10,000 test images stay untouched."),
         Exercise("report1_val_fraction", "01_data_loading.ipynb", "predict",
-                 _number(0.25, "the fraction behind report 1's 37,500 / 12,500 CIFAR-10 split",
+                 number(0.25, "the fraction behind report 1's 37,500 / 12,500 CIFAR-10 split",
                          {12500: "val_size takes a fraction too: which share of 50,000 is 12,500?",
                           1 / 3: "12,500 / 37,500 is validation over training; take validation over all 50,000"}),
                  "12,500 of 50,000 training images: val_size=0.25 (the kit's report1 recipe for Exp. 4)."),
-        Exercise("standardize", "01_data_loading.ipynb", "code", _standardize,
+        Exercise("standardize", "01_data_loading.ipynb", "code", standardize,
                  "(x / 255 - mean) / std, with statistics of the training split only."),
         Exercise("cifar_pixels", "01_data_loading.ipynb", "predict",
-                 _number(3072, "the numbers in one CIFAR-10 image", {1024: "that is one channel: there are three",
+                 number(3072, "the numbers in one CIFAR-10 image", {1024: "that is one channel: there are three",
                                                                      784: "784 = 28 x 28 is an MNIST digit"}),
                  "32 x 32 pixels x 3 channels, stored channel-major in the official files (1024 R, 1024 G, 1024 B)."),
         # 02: VGG
         Exercise("conv_params", "02_vgg.ipynb", "predict",
-                 _number(73856, "a 3x3 convolution from 64 to 128 channels with bias",
+                 number(73856, "a 3x3 convolution from 64 to 128 channels with bias",
                          {73728: "close: add one bias per output channel", 1152: "that is one filter's 3x3x128; "
                           "count every input channel of every filter", 576: "3 x 3 x 64 is one filter: there are 128"}),
                  "3 x 3 x 64 weights per filter, 128 filters, plus 128 biases: 73,856."),
-        Exercise("vgg_final_shape", "02_vgg.ipynb", "predict", _shape((1, 1, 512), "VGG-16's last feature map on 32x32"),
+        Exercise("vgg_final_shape", "02_vgg.ipynb", "predict", shape((1, 1, 512), "VGG-16's last feature map on 32x32"),
                  "Five 2x2 pools: 32 -> 16 -> 8 -> 4 -> 2 -> 1, and the last block has 512 channels."),
-        Exercise("vgg13_config", "02_vgg.ipynb", "code", _vgg13_config,
+        Exercise("vgg13_config", "02_vgg.ipynb", "code", vgg13_config,
                  "VGG-13: two 3x3 convs in each of the five blocks."),
-        Exercise("vgg_loop", "02_vgg.ipynb", "shown", _vgg_loop,
+        Exercise("vgg_loop", "02_vgg.ipynb", "shown", vgg_loop,
                  "A number adds a 3x3 conv + ReLU, 'M' a 2x2 max-pool: the whole VGG idea in a loop."),
-        Exercise("one_cycle_lr", "02_vgg.ipynb", "code", _one_cycle,
+        Exercise("one_cycle_lr", "02_vgg.ipynb", "code", one_cycle,
                  "Linear warm-up from peak/25 over the first 15% of steps, then a cosine down to peak/400."),
-        Exercise("vgg11_experiment", "02_vgg.ipynb", "experiment", _run_of("model", "vgg11", "VGG-11"),
-                 f"Compare with report 2's VGG-11 ({_report_row('Table IV', 'VGG11')}% on CIFAR-10, "
-                 f"{_report_row('Table I', 'VGG11')}% on MNIST) at its budget, not ours."),
+        Exercise("vgg11_experiment", "02_vgg.ipynb", "experiment", run_of("model", "vgg11", "VGG-11"),
+                 f"Compare with report 2's VGG-11 ({report_row('Table IV', 'VGG11')}% on CIFAR-10, "
+                 f"{report_row('Table I', 'VGG11')}% on MNIST) at its budget, not ours."),
         # 03: ResNet
         Exercise("bottleneck_params", "03_resnet.ipynb", "predict",
-                 _number(71168, "an identity bottleneck block on 256 channels (width 64, no conv biases)",
+                 number(71168, "an identity bottleneck block on 256 channels (width 64, no conv biases)",
                          {69632: "the convolutions are right; add the batch norms (4 parameters per channel: "
                           "scale, shift, moving mean, moving variance)"}),
                  "1x1 256->64, 3x3 64->64, 1x1 64->256 (69,632 weights) plus 3 batch norms (1,536): 71,168."),
         Exercise("stage_shape", "03_resnet.ipynb", "predict",
-                 _shape((16, 16, 128), "the output of ResNet-18's second stage (conv3) on a 32x32 image"),
+                 shape((16, 16, 128), "the output of ResNet-18's second stage (conv3) on a 32x32 image"),
                  "Its first block has stride 2 (32 -> 16) and the width doubles to 128."),
         Exercise("basic_block", "03_resnet.ipynb", "shown",
-                 _same_block(basic_block, [((8, 8, 64), {"filters": 64, "stride": 1}),
+                 same_block(basic_block, [((8, 8, 64), {"filters": 64, "stride": 1}),
                                            ((8, 8, 64), {"filters": 128, "stride": 2})], "basic block"),
                  "Two 3x3 conv-BN pairs plus the shortcut: identity, or a 1x1 conv + BN when the shape changes."),
         Exercise("bottleneck_block", "03_resnet.ipynb", "shown",
-                 _same_block(bottleneck_block, [((8, 8, 256), {"filters": 64, "stride": 1}),
+                 same_block(bottleneck_block, [((8, 8, 256), {"filters": 64, "stride": 1}),
                                                 ((8, 8, 256), {"filters": 128, "stride": 2})], "bottleneck block"),
                  "1x1 reduce, 3x3 (with the stride), 1x1 expand to 4x the width, shortcut, ReLU."),
         Exercise("plain_block", "03_resnet.ipynb", "code",
-                 _same_block(lambda x, filters, stride=1, name=None: basic_block(x, filters, stride, False, name),
+                 same_block(lambda x, filters, stride=1, name=None: basic_block(x, filters, stride, False, name),
                              [((8, 8, 64), {"filters": 64, "stride": 1}),
                               ((8, 8, 64), {"filters": 128, "stride": 2})], "plain block",
                              "two 3x3 conv-BN pairs without bias, ReLU after each, and no shortcut at all"),
                  "The basic block without its shortcut: what plain-18 and plain-34 are made of."),
         Exercise("resnet34_layers", "03_resnet.ipynb", "predict",
-                 _number(34, "the weight layers of ResNet-34 (blocks [3, 4, 6, 3])",
+                 number(34, "the weight layers of ResNet-34 (blocks [3, 4, 6, 3])",
                          {16: "16 is the number of blocks: each has two 3x3 convs", 32: "32 convs in the blocks: "
                           "add the stem conv and the final dense layer", 33: "add the final dense layer"}),
                  "16 basic blocks x 2 convs + the stem conv + the dense layer = 34 (shortcut projections are "
                  "not counted, as in the paper)."),
-        Exercise("plain_experiment", "03_resnet.ipynb", "experiment", _run_of("model", "plain18", "plain-18"),
+        Exercise("plain_experiment", "03_resnet.ipynb", "experiment", run_of("model", "plain18", "plain-18"),
                  "Plain and residual nets of the same depth: the degradation problem appears as depth grows."),
         # 04: GoogLeNet
         Exercise("inception_channels", "04_googlenet.ipynb", "predict",
-                 _number(256, "the output channels of inception 3a", {192: "192 is its input; add the four "
+                 number(256, "the output channels of inception 3a", {192: "192 is its input; add the four "
                           "branches' outputs", 320: "the 3x3 and 5x5 reductions (96, 16) are inside the branches"}),
                  "64 + 128 + 32 + 32 = 256: the concatenation adds the branches' channels."),
         Exercise("reduction_params", "04_googlenet.ipynb", "predict",
-                 _number(15872, "the 5x5 branch of 3a with its 1x1 reduction (192 -> 16 -> 32 channels, no biases)",
+                 number(15872, "the 5x5 branch of 3a with its 1x1 reduction (192 -> 16 -> 32 channels, no biases)",
                          {153600: "that is the 5x5 conv straight from 192 channels: the point of the 1x1 is to avoid"
                           " it", 12800: "add the 1x1 reduction itself: 192 x 16"}),
                  "192 x 16 + 5 x 5 x 16 x 32 = 15,872, against 153,600 without the reduction: ~10x fewer."),
         Exercise("naive_inception", "04_googlenet.ipynb", "code",
-                 _same_block(lambda x, f1, f3, f5, name=None: _naive_inception(x, f1, f3, f5),
+                 same_block(lambda x, f1, f3, f5, name=None: naive_inception(x, f1, f3, f5),
                              [((16, 16, 192), {"f1": 64, "f3": 128, "f5": 32})], "naive inception module",
                              "1x1, 3x3 and 5x5 'same' convs with bias and ReLU, a 3x3 stride-1 'same' max-pool"),
                  "Without 1x1 reductions: 416 channels out of 192 (the pool passes all 192 through) and 387,296 "
                  "parameters, against 3a's 256 channels: the reason for the 1x1 convs."),
         Exercise("inception_module", "04_googlenet.ipynb", "shown",
-                 _same_block(lambda x, filters, name=None: inception(x, filters, name),
+                 same_block(lambda x, filters, name=None: inception(x, filters, name),
                              [((16, 16, 192), {"filters": (64, 96, 128, 16, 32, 32)}),
                               ((8, 8, 256), {"filters": (128, 128, 192, 32, 96, 64)})], "inception module"),
                  "Four branches on the same input, concatenated on channels."),
-        Exercise("augment_experiment", "04_googlenet.ipynb", "experiment", _run_of("augment", "none", "no augmentation"),
+        Exercise("augment_experiment", "04_googlenet.ipynb", "experiment", run_of("augment", "none", "no augmentation"),
                  "Report 2's Table VI compares GoogLeNet with and without augmentation."),
         # 06: what the network sees
         Exercise("block3_pool_shape", "06_what_cnns_see.ipynb", "predict",
-                 _shape((4, 4, 256), "VGG-16's block3_pool output on a 32x32 image"),
+                 shape((4, 4, 256), "VGG-16's block3_pool output on a 32x32 image"),
                  "Three 2x2 pools: 32 -> 16 -> 8 -> 4, and block 3 has 256 channels."),
         Exercise("gradcam_cell_pixels", "06_what_cnns_see.ipynb", "predict",
-                 _number(8, "the image pixels (per side) one cell of ResNet-18's 4x4 Grad-CAM map spans on 32x32",
-                         {64: "64 is a cell's area: the question asks per side",
-                          4: "4 is the map's size: how many image pixels does each of its cells span?"}),
+                 number(8, "the image pixels (per side) one cell of ResNet-18's 4x4 Grad-CAM map spans on 32x32",
+                        {64: "64 is a cell's area: the question asks per side",
+                         4: "4 is the map's size: how many image pixels does each of its cells span?"}),
                  "32 / 4 = 8: each cell stands for an 8x8 patch, so on small images Grad-CAM can only say roughly where."),
-        Exercise("center_share", "06_what_cnns_see.ipynb", "code", _center_share,
+        Exercise("center_share", "06_what_cnns_see.ipynb", "code", center_share,
                  "The middle half (in height and width) holds a quarter of the pixels: a share far below 0.25 means "
                  "the network looked around the object rather than at it."),
     ]
@@ -410,66 +220,6 @@ def check(name: str, answer) -> Verdict:
         return Verdict(False)
     print(f"[correct] {name}: {exercise.explanation}")
     return Verdict(True)
-
-
-# ------------------------------------------------------------------------------------------ student version
-
-
-def _stub(block: str) -> str:
-    """The student's starting point for a solution block: assignments become ``name = ...``, functions keep their
-    signature and docstring with ``...`` as the body; anything else is left out."""
-    lines = []
-    tree = ast.parse(block)
-    for node in tree.body:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            lines.append(f"{' = '.join(ast.unparse(t) for t in targets)} = ...  # your answer")
-        elif isinstance(node, ast.FunctionDef):
-            signature = ast.unparse(node.args)
-            lines.append(f"def {node.name}({signature}):")
-            doc = ast.get_docstring(node)
-            if doc:
-                body = doc.replace("\n", "\n    ")
-                lines.append(f'    """{body}"""')
-            lines.append("    ...  # your code")
-    return "\n".join(lines)
-
-
-def student_source(source: str) -> str:
-    """A code cell's source with every solution block replaced by its stub."""
-    out, block, inside = [], [], False
-    for line in source.splitlines():
-        if line.strip() == BEGIN:
-            inside, block = True, []
-        elif line.strip() == END:
-            if not inside:
-                raise ValueError(f"{END} without {BEGIN}")
-            out.append(_stub("\n".join(block)))
-            inside = False
-        elif inside:
-            block.append(line)
-        else:
-            out.append(line)
-    if inside:
-        raise ValueError(f"{BEGIN} without {END}")
-    return "\n".join(out)
-
-
-def write_student_version(notebooks: list[Path], out_dir: Path) -> list[Path]:
-    """Write each notebook's student version into ``out_dir`` (same names); returns the files written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in notebooks:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                text = "".join(cell["source"])
-                if BEGIN in text:
-                    cell["source"] = student_source(text).splitlines(keepends=True)
-        target = out_dir / path.name
-        target.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append(target)
-    return written
 
 
 def main(argv=None) -> int:

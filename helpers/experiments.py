@@ -38,83 +38,118 @@ class Experiment:
     label: str = ""  # the row's name in the report's table ("VGG16 with lr=0.01")
 
 
-# Report 2's rows in the quick profile: VGG-11 (its fastest VGG) on both datasets, ResNet-18 on CIFAR-10.
-QUICK_REPORT2 = ("r2_vgg11_mnist", "r2_vgg11_cifar10", "r2_resnet18_cifar10")
+# The matrix, one row per experiment: name, notebook, model, dataset, recipe, parameters beyond the recipe, where in
+# the report, the report's test accuracy (%), the profiles that run it (besides "full", which runs every row) and,
+# for report 2, the row's name in its table. Report 2's augmentation rows use each dataset's own augmentation.
+MATRIX = [
+    # The data notebook.
+    ("data_overview", "data", None, None, None, {}, None, None, "smoke quick"),
 
-
-def _matrix() -> list[Experiment]:
-    ex = [Experiment("data_overview", NOTEBOOKS["data"], {}, tags=("smoke", "quick"))]
     # Report 1: four experiments, 50 epochs each (Appendices A-D are the models).
-    r1 = [
-        ("r1_exp1_vgg16_mnist", "vgg", "report_vgg16_mnist", "mnist", 99.33, "Exp. 1"),
-        ("r1_exp2_vgg16_cifar10", "vgg", "report_vgg16_cifar10", "cifar10", 85.17, "Exp. 2"),
-        ("r1_exp3_resnet50_mnist", "resnet", "report_resnet50", "mnist", 98.96, "Exp. 3"),
-        ("r1_exp4_resnet50_cifar10", "resnet", "report_resnet50", "cifar10", 70.0, "Exp. 4"),
-    ]
-    for name, nb, model, ds, acc, where in r1:
-        ex.append(Experiment(name, NOTEBOOKS[nb], {"model": model, "dataset": ds, "recipe": "report1"},
-                             "report1", where, acc, tags=("quick",) + (("smoke",) if ds == "mnist" else ())))
+    ("r1_exp1_vgg16_mnist", "vgg", "report_vgg16_mnist", "mnist", "report1", {}, "Exp. 1", 99.33, "quick smoke"),
+    ("r1_exp2_vgg16_cifar10", "vgg", "report_vgg16_cifar10", "cifar10", "report1", {}, "Exp. 2", 85.17, "quick"),
+    ("r1_exp3_resnet50_mnist", "resnet", "report_resnet50", "mnist", "report1", {}, "Exp. 3", 98.96, "quick smoke"),
+    ("r1_exp4_resnet50_cifar10", "resnet", "report_resnet50", "cifar10", "report1", {}, "Exp. 4", 70.0, "quick"),
+
     # Report 2: Tables I-VI, 10 epochs, lr 0.001 (batch 64 throughout is the kit's simplification; see RECIPES).
-    aug = {"mnist": "shift_rotate", "cifar10": "flip_crop"}
-    vgg_rows = [  # (suffix, model, overrides, (MNIST %, CIFAR-10 %), the report's row name)
-        ("vgg16", "vgg16", {}, (99.1, 78.6), "VGG16"),
-        ("vgg11", "vgg11", {}, (99.1, 73.6), "VGG11"),
-        ("vgg19", "vgg19", {}, (83.0, 78.5), "VGG19"),
-        ("vgg16_lr0.01", "vgg16", {"lr": 0.01}, (96.9, 79.2), "VGG16 with lr=0.01"),
-        ("vgg16_sgd", "vgg16", {"optimizer": "sgd"}, (90.2, 65.6), "VGG16 with SGD"),
-        ("vgg16_sgd_momentum", "vgg16", {"optimizer": "sgd_momentum"}, (98.0, 78.6), "VGG16 with SGD and momentum"),
-        ("vgg16_adam", "vgg16", {"optimizer": "adam"}, (98.2, 82.3), "VGG16 with ADAM"),
-        ("vgg16_augment", "vgg16", {"augment": "AUG"}, (98.98, 72.5), "VGG16 with Data Augmentation"),
-    ]
-    resnet_rows = [
-        ("resnet18", "resnet18", {}, (99.3, 78.9), "ResNet18"),
-        ("resnet18_lr0.01", "resnet18", {"lr": 0.01}, (98.1, 80.4), "ResNet18 with lr=0.01"),
-        ("resnet18_sgd", "resnet18", {"optimizer": "sgd"}, (97.0, 64.6), "ResNet18 with SGD"),
-        ("resnet18_sgd_momentum", "resnet18", {"optimizer": "sgd_momentum"}, (97.3, 78.4),
-         "ResNet18 with SGD and momentum"),
-        ("resnet18_adam", "resnet18", {"optimizer": "adam"}, (98.29, 81.8), "ResNet18 with Adam"),
-        ("resnet18_augment", "resnet18", {"augment": "AUG"}, (97.9, 81.2), "ResNet18 with Data Augmentation"),
-    ]
-    for i, ds in enumerate(("mnist", "cifar10")):
-        tables = ("Table I", "Table II", "Table III") if ds == "mnist" else ("Table IV", "Table V", "Table VI")
-        for rows, nb, table in ((vgg_rows, "vgg", tables[0]), (resnet_rows, "resnet", tables[1])):
-            for suffix, model, over, accs, label in rows:
-                params = {"model": model, "dataset": ds, "recipe": "report2",
-                          **{k: (aug[ds] if v == "AUG" else v) for k, v in over.items()}}
-                tags = ("quick",) if f"r2_{suffix}_{ds}" in QUICK_REPORT2 else ()
-                ex.append(Experiment(f"r2_{suffix}_{ds}", NOTEBOOKS[nb], params, "report2", table, accs[i], tags,
-                                     label))
-        g = {"model": "googlenet", "dataset": ds, "recipe": "report2"}
-        if ds == "mnist":
-            rows = [("googlenet_adam", {"optimizer": "adam"}, 99.23, "GoogLeNet with adam"),
-                    ("googlenet_adam_augment", {"optimizer": "adam", "augment": aug[ds]}, 99.23,
-                     "GoogLeNet with adam and data augmentation"),
-                    ("googlenet_augment", {"augment": aug[ds]}, 99.1, "GoogLeNet with data augmentation")]
-        else:
-            rows = [("googlenet_sgd", {"optimizer": "sgd_momentum"}, 76.48, "GoogLeNet with SGD"),
-                    ("googlenet_sgd_augment", {"optimizer": "sgd_momentum", "augment": aug[ds]}, 76.1,
-                     "GoogLeNet with SGD and data augmentation")]
-        for suffix, over, acc, label in rows:
-            ex.append(Experiment(f"r2_{suffix}_{ds}", NOTEBOOKS["googlenet"], {**g, **over}, "report2", tables[2], acc,
-                                 label=label))
+    ("r2_vgg16_mnist", "vgg", "vgg16", "mnist", "report2", {}, "Table I", 99.1, "",
+     "VGG16"),
+    ("r2_vgg11_mnist", "vgg", "vgg11", "mnist", "report2", {}, "Table I", 99.1, "quick",
+     "VGG11"),
+    ("r2_vgg19_mnist", "vgg", "vgg19", "mnist", "report2", {}, "Table I", 83.0, "",
+     "VGG19"),
+    ("r2_vgg16_lr0.01_mnist", "vgg", "vgg16", "mnist", "report2", {"lr": 0.01}, "Table I", 96.9, "",
+     "VGG16 with lr=0.01"),
+    ("r2_vgg16_sgd_mnist", "vgg", "vgg16", "mnist", "report2", {"optimizer": "sgd"}, "Table I", 90.2, "",
+     "VGG16 with SGD"),
+    ("r2_vgg16_sgd_momentum_mnist", "vgg", "vgg16", "mnist", "report2", {"optimizer": "sgd_momentum"}, "Table I", 98.0, "",
+     "VGG16 with SGD and momentum"),
+    ("r2_vgg16_adam_mnist", "vgg", "vgg16", "mnist", "report2", {"optimizer": "adam"}, "Table I", 98.2, "",
+     "VGG16 with ADAM"),
+    ("r2_vgg16_augment_mnist", "vgg", "vgg16", "mnist", "report2", {"augment": "shift_rotate"}, "Table I", 98.98, "",
+     "VGG16 with Data Augmentation"),
+    ("r2_resnet18_mnist", "resnet", "resnet18", "mnist", "report2", {}, "Table II", 99.3, "",
+     "ResNet18"),
+    ("r2_resnet18_lr0.01_mnist", "resnet", "resnet18", "mnist", "report2", {"lr": 0.01}, "Table II", 98.1, "",
+     "ResNet18 with lr=0.01"),
+    ("r2_resnet18_sgd_mnist", "resnet", "resnet18", "mnist", "report2", {"optimizer": "sgd"}, "Table II", 97.0, "",
+     "ResNet18 with SGD"),
+    ("r2_resnet18_sgd_momentum_mnist", "resnet", "resnet18", "mnist", "report2", {"optimizer": "sgd_momentum"}, "Table II", 97.3, "",
+     "ResNet18 with SGD and momentum"),
+    ("r2_resnet18_adam_mnist", "resnet", "resnet18", "mnist", "report2", {"optimizer": "adam"}, "Table II", 98.29, "",
+     "ResNet18 with Adam"),
+    ("r2_resnet18_augment_mnist", "resnet", "resnet18", "mnist", "report2", {"augment": "shift_rotate"}, "Table II", 97.9, "",
+     "ResNet18 with Data Augmentation"),
+    ("r2_googlenet_adam_mnist", "googlenet", "googlenet", "mnist", "report2", {"optimizer": "adam"}, "Table III", 99.23, "",
+     "GoogLeNet with adam"),
+    ("r2_googlenet_adam_augment_mnist", "googlenet", "googlenet", "mnist", "report2", {"optimizer": "adam", "augment": "shift_rotate"}, "Table III", 99.23, "",
+     "GoogLeNet with adam and data augmentation"),
+    ("r2_googlenet_augment_mnist", "googlenet", "googlenet", "mnist", "report2", {"augment": "shift_rotate"}, "Table III", 99.1, "",
+     "GoogLeNet with data augmentation"),
+    ("r2_vgg16_cifar10", "vgg", "vgg16", "cifar10", "report2", {}, "Table IV", 78.6, "",
+     "VGG16"),
+    ("r2_vgg11_cifar10", "vgg", "vgg11", "cifar10", "report2", {}, "Table IV", 73.6, "quick",
+     "VGG11"),
+    ("r2_vgg19_cifar10", "vgg", "vgg19", "cifar10", "report2", {}, "Table IV", 78.5, "",
+     "VGG19"),
+    ("r2_vgg16_lr0.01_cifar10", "vgg", "vgg16", "cifar10", "report2", {"lr": 0.01}, "Table IV", 79.2, "",
+     "VGG16 with lr=0.01"),
+    ("r2_vgg16_sgd_cifar10", "vgg", "vgg16", "cifar10", "report2", {"optimizer": "sgd"}, "Table IV", 65.6, "",
+     "VGG16 with SGD"),
+    ("r2_vgg16_sgd_momentum_cifar10", "vgg", "vgg16", "cifar10", "report2", {"optimizer": "sgd_momentum"}, "Table IV", 78.6, "",
+     "VGG16 with SGD and momentum"),
+    ("r2_vgg16_adam_cifar10", "vgg", "vgg16", "cifar10", "report2", {"optimizer": "adam"}, "Table IV", 82.3, "",
+     "VGG16 with ADAM"),
+    ("r2_vgg16_augment_cifar10", "vgg", "vgg16", "cifar10", "report2", {"augment": "flip_crop"}, "Table IV", 72.5, "",
+     "VGG16 with Data Augmentation"),
+    ("r2_resnet18_cifar10", "resnet", "resnet18", "cifar10", "report2", {}, "Table V", 78.9, "quick",
+     "ResNet18"),
+    ("r2_resnet18_lr0.01_cifar10", "resnet", "resnet18", "cifar10", "report2", {"lr": 0.01}, "Table V", 80.4, "",
+     "ResNet18 with lr=0.01"),
+    ("r2_resnet18_sgd_cifar10", "resnet", "resnet18", "cifar10", "report2", {"optimizer": "sgd"}, "Table V", 64.6, "",
+     "ResNet18 with SGD"),
+    ("r2_resnet18_sgd_momentum_cifar10", "resnet", "resnet18", "cifar10", "report2", {"optimizer": "sgd_momentum"}, "Table V", 78.4, "",
+     "ResNet18 with SGD and momentum"),
+    ("r2_resnet18_adam_cifar10", "resnet", "resnet18", "cifar10", "report2", {"optimizer": "adam"}, "Table V", 81.8, "",
+     "ResNet18 with Adam"),
+    ("r2_resnet18_augment_cifar10", "resnet", "resnet18", "cifar10", "report2", {"augment": "flip_crop"}, "Table V", 81.2, "",
+     "ResNet18 with Data Augmentation"),
+    ("r2_googlenet_sgd_cifar10", "googlenet", "googlenet", "cifar10", "report2", {"optimizer": "sgd_momentum"}, "Table VI", 76.48, "",
+     "GoogLeNet with SGD"),
+    ("r2_googlenet_sgd_augment_cifar10", "googlenet", "googlenet", "cifar10", "report2", {"optimizer": "sgd_momentum", "augment": "flip_crop"}, "Table VI", 76.1, "",
+     "GoogLeNet with SGD and data augmentation"),
+
     # The ResNet paper's degradation experiment: plain vs residual at two depths.
-    for model in ("plain18", "resnet18", "plain34", "resnet34"):
-        tags = (("smoke",) if model == "plain18" else ()) + (("quick",) if model.endswith("18") else ())
-        ex.append(Experiment(f"degradation_{model}_cifar10", NOTEBOOKS["resnet"],
-                             {"model": model, "dataset": "cifar10", "recipe": "best"}, tags=tags))
+    ("degradation_plain18_cifar10", "resnet", "plain18", "cifar10", "best", {}, None, None, "smoke quick"),
+    ("degradation_resnet18_cifar10", "resnet", "resnet18", "cifar10", "best", {}, None, None, "quick"),
+    ("degradation_plain34_cifar10", "resnet", "plain34", "cifar10", "best", {}, None, None, ""),
+    ("degradation_resnet34_cifar10", "resnet", "resnet34", "cifar10", "best", {}, None, None, ""),
+
     # Our recipe on the four main models and both datasets.
-    for ds in ("cifar10", "mnist"):
-        for model, nb in (("vgg16", "vgg"), ("resnet18", "resnet"), ("resnet50", "resnet"), ("googlenet", "googlenet")):
-            smoke = (model, ds) in (("vgg16", "cifar10"), ("resnet18", "cifar10"), ("googlenet", "cifar10"))
-            ex.append(Experiment(f"best_{model}_{ds}", NOTEBOOKS[nb], {"model": model, "dataset": ds, "recipe": "best"},
-                                 tags=("smoke",) if smoke else ()))
+    ("best_vgg16_cifar10", "vgg", "vgg16", "cifar10", "best", {}, None, None, "smoke"),
+    ("best_resnet18_cifar10", "resnet", "resnet18", "cifar10", "best", {}, None, None, "smoke"),
+    ("best_resnet50_cifar10", "resnet", "resnet50", "cifar10", "best", {}, None, None, ""),
+    ("best_googlenet_cifar10", "googlenet", "googlenet", "cifar10", "best", {}, None, None, "smoke"),
+    ("best_vgg16_mnist", "vgg", "vgg16", "mnist", "best", {}, None, None, ""),
+    ("best_resnet18_mnist", "resnet", "resnet18", "mnist", "best", {}, None, None, ""),
+    ("best_resnet50_mnist", "resnet", "resnet50", "mnist", "best", {}, None, None, ""),
+    ("best_googlenet_mnist", "googlenet", "googlenet", "mnist", "best", {}, None, None, ""),
+
     # After the training runs: looks into the most accurate one (it trains nothing, like the appendix).
-    ex.append(Experiment("what_cnns_see", NOTEBOOKS["interpret"], {}, tags=("smoke", "quick")))
-    ex.append(Experiment("evaluation_appendix", NOTEBOOKS["appendix"], {}, tags=("smoke", "quick")))
-    return ex
+    ("what_cnns_see", "interpret", None, None, None, {}, None, None, "smoke quick"),
+
+    # The evaluation appendix, last.
+    ("evaluation_appendix", "appendix", None, None, None, {}, None, None, "smoke quick"),
+]
 
 
-EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in _matrix()}
+def _experiment(name, notebook, model, dataset, recipe, overrides, table, reported, profiles, label=""):
+    params = {"model": model, "dataset": dataset, "recipe": recipe, **overrides} if model else {}
+    report = recipe if recipe in ("report1", "report2") else None
+    return Experiment(name, NOTEBOOKS[notebook], params, report, table, reported, tuple(profiles.split()), label)
+
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (_experiment(*row) for row in MATRIX)}
 
 # Parameters each profile sets on every training experiment (the data and appendix notebooks take fewer).
 PROFILES = {

@@ -77,9 +77,9 @@ def gradient(fn, x):
 
 def _main(model):
     """GoogLeNet's main output only (its auxiliary classifiers are for training); other models unchanged."""
-    from helpers.evaluation import main_output_model
+    from helpers.models import inference_model
 
-    return main_output_model(model)
+    return inference_model(model)
 
 
 def cut_layers(model) -> list[str]:

@@ -7,8 +7,6 @@ cell's value) and long runs do not pile up open figures. Widths stay within abou
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -318,18 +316,8 @@ def plot_pixel_histogram(x, channel_names=None) -> Figure:
 
 def save_figure(fig: Figure, out_dir, name: str) -> list[Path]:
     """Write `<out_dir>/<name>.png` (150 dpi) and `<name>.pdf` (vector) atomically and return their paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in ("png", "pdf"):
-        path = out_dir / f"{name}.{fmt}"
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=f".{fmt}.tmp")
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight")
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        paths.append(path)
-    return paths
+    from helpers.runs import atomic_write
+
+    return [atomic_write(Path(out_dir) / f"{name}.{fmt}",
+                         lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight"))
+            for fmt in ("png", "pdf")]

@@ -76,6 +76,7 @@ def report_facts(profile: str) -> dict:
         "Profile": profile,
         "Hardware": accel,
         "TensorFlow / Keras": f"{v['tensorflow']} / {v['keras']}",
+        "Keras backend": v.get("keras_backend", "tensorflow"),
         "NumPy / pandas / scikit-learn": f"{v['numpy']} / {v['pandas']} / {v['scikit-learn']}",
         "Python": v["python"],
     }

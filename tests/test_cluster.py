@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import run_all  # noqa: E402
+from helpers import claims, jobs  # noqa: E402
 from helpers.experiments import EXPERIMENTS, experiments_for  # noqa: E402
 from helpers.report import xelatex_available  # noqa: E402
 
@@ -119,29 +120,29 @@ def command_of(script: Path) -> list[str]:
 
 def test_a_claim_is_exclusive_and_taken_over_only_from_a_stopped_holder(tmp_path):
     path = tmp_path / "x.claim"
-    token, note = run_all.claim(path, worker="me")
+    token, note = claims.claim(path, worker="me")
     assert note is None
-    with pytest.raises(run_all.Busy):  # held by a live process of this machine: us
-        run_all.claim(path)
+    with pytest.raises(claims.Busy):  # held by a live process of this machine: us
+        claims.claim(path)
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    path.write_text(json.dumps({**run_all.MACHINE, "pid": gone.pid, "worker": "old worker", "token": "t0"}))
-    token, note = run_all.claim(path)  # its process is gone: at once
+    path.write_text(json.dumps({**claims.MACHINE, "pid": gone.pid, "worker": "old worker", "token": "t0"}))
+    token, note = claims.claim(path)  # its process is gone: at once
     assert note.startswith("taking over from old worker, which stopped (its process") and "is gone" in note
     other = {"host": "node-b", "pid": 4242, "worker": "node-b pid 4242", "token": "t1", "stale_after": 300}
     path.write_text(json.dumps(other))
-    with pytest.raises(run_all.Busy):  # another machine's: alive while its heartbeat is recent
-        run_all.claim(path)
-    watch = run_all.Watch()
+    with pytest.raises(claims.Busy):  # another machine's: alive while its heartbeat is recent
+        claims.claim(path)
+    watch = claims.Watch()
     assert watch(path)[0] == "unknown"
     os.utime(path, (time.time() + 1, time.time() + 1))  # its heartbeat moved: alive
     assert watch(path)[0] == "alive"
     os.utime(path, (time.time() - 301, time.time() - 301))
-    token, note = run_all.claim(path)  # silent for longer than its stale_after: taken over
+    token, note = claims.claim(path)  # silent for longer than its stale_after: taken over
     assert note == "taking over from node-b pid 4242, which stopped (no heartbeat for 301 s)"
-    run_all.release(path, "not ours")
+    claims.release(path, "not ours")
     assert path.exists()
-    run_all.release(path, token)
+    claims.release(path, token)
     assert not path.exists() and not list(tmp_path.iterdir())
 
 
@@ -149,8 +150,8 @@ def test_the_worker_checks_again_once_it_holds_the_claim(tmp_path, monkeypatch):
     """A worker that planned an experiment another worker has finished meanwhile skips it (no --force)."""
     monkeypatch.setattr(run_all.signal, "signal", lambda *a: None)
     exp = EXPERIMENTS[TRAINED]
-    job = run_all.Job(exp, {}, tmp_path, None, 0.0, "me")
-    run_all.write_result(tmp_path, TRAINED, "ok", None, 12.0, "the other worker")
+    job = jobs.Job(exp, {}, tmp_path, None, 0.0, "me")
+    jobs.write_result(tmp_path, TRAINED, "ok", None, 12.0, "the other worker")
     (tmp_path / "runs" / TRAINED).mkdir(parents=True)
     (tmp_path / "runs" / TRAINED / "metrics.json").write_text("{}")  # finished after we planned it
     assert run_all.worker(str(job.spec)) == 0
@@ -197,8 +198,8 @@ def test_the_summary_describes_the_folder_not_the_share(tmp_path, monkeypatch, c
     monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [finished, held, failed])
     (tmp_path / "runs" / TRAINED).mkdir(parents=True)
     (tmp_path / "runs" / TRAINED / "metrics.json").write_text(json.dumps({"test_accuracy": 0.5}))
-    run_all.write_result(tmp_path, failed.name, "failed", "ValueError: boom", 3.0, "node-c pid 7")
-    run_all.claim(run_all.claim_path(tmp_path, held.name), worker="node-a pid 1")  # alive: this very process
+    jobs.write_result(tmp_path, failed.name, "failed", "ValueError: boom", 3.0, "node-c pid 7")
+    claims.claim(run_all.claim_path(tmp_path, held.name), worker="node-a pid 1")  # alive: this very process
     assert run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path), "--shard", "1/3"]) == 1
     summary = pd.read_csv(tmp_path / "summary.csv").set_index("experiment")
     assert summary["status"].to_dict() == {TRAINED: "skipped (finished)", "data_overview": "running elsewhere",
@@ -215,7 +216,7 @@ def test_the_last_worker_builds_the_report_and_report_only_waits_for_the_others(
     assert "1 other worker(s) still running (second)" in run_all.last_to_finish(first, selected, tmp_path)
     assert "1 experiment(s) neither finished nor failed yet (data_overview)" in run_all.last_to_finish(
         second, selected, tmp_path)  # the last worker, but the folder is not complete: no partial report
-    run_all.write_result(tmp_path, "data_overview", "failed", "boom", 1.0, "third")
+    jobs.write_result(tmp_path, "data_overview", "failed", "boom", 1.0, "third")
     third = run_all.Registration(tmp_path, worker="third")
     assert run_all.last_to_finish(third, selected, tmp_path) is None  # failed counts as settled
     assert not list((tmp_path / ".run_all" / "workers").iterdir())

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from conftest import cifar_batch_bytes, write_cifar10, write_mnist_npz
 
-from helpers import data
-from helpers.data import DatasetError, Preprocessing, load_dataset, make_pipeline
+from helpers import data, datafiles, pipeline
+from helpers.data import DatasetError, load_dataset
+from helpers.pipeline import Preprocessing, make_pipeline
 
 
 def listing(folder):
@@ -37,7 +38,7 @@ def test_mnist_npz_read_exactly(tmp_path):
 @pytest.mark.parametrize("as_tar", [True, False])
 def test_cifar10_official_files_exact_pixels(tmp_path, as_tar):
     path, (x_train, y_train), (x_test, y_test) = write_cifar10(tmp_path, as_tar=as_tar)
-    (xtr, ytr), (xte, yte) = data._read_cifar10(path)
+    (xtr, ytr), (xte, yte) = datafiles._read_cifar10(path)
     np.testing.assert_array_equal(xtr, x_train)  # same pixels, same (RGB, HWC) channel order
     np.testing.assert_array_equal(ytr, y_train)
     np.testing.assert_array_equal(xte, x_test)
@@ -56,7 +57,7 @@ def test_cifar10_channel_order_is_rgb(tmp_path):
     x = np.zeros((10, 32, 32, 3), np.uint8)
     x[:, :, :, 0] = 255
     (path / "test_batch").write_bytes(cifar_batch_bytes(x, np.arange(10)))
-    (_, _), (xte, _) = data._read_cifar10(path)
+    (_, _), (xte, _) = datafiles._read_cifar10(path)
     assert xte[..., 0].min() == 255 and xte[..., 1:].max() == 0
 
 
@@ -276,10 +277,9 @@ def test_augmentation_reproducible_and_fresh_each_epoch(augment):
 
 
 def test_flip_crop_is_pad4_random_crop_and_flip():
-    import tensorflow as tf
 
     x = load_dataset("cifar10", synthetic=True, train_size=32).x_train
-    out = data.augment_batch(x, "flip_crop", tf.constant([3, 4], tf.int64)).numpy()
+    out = pipeline.augment_batch(x, "flip_crop", [3, 4])
     flips = 0
     for img, aug in zip(x.astype(np.float32), out):
         pad = np.pad(img, ((4, 4), (4, 4), (0, 0)))
@@ -291,12 +291,33 @@ def test_flip_crop_is_pad4_random_crop_and_flip():
 
 
 def test_shift_rotate_never_flips_and_keeps_range():
-    import tensorflow as tf
 
     x = np.zeros((64, 28, 28, 1), np.uint8)
     x[:, 4:24, 4:8] = 255  # a bar on the left
-    out = data.augment_batch(x, "shift_rotate", tf.constant([1, 2], tf.int64)).numpy()
+    out = pipeline.augment_batch(x, "shift_rotate", [1, 2])
     assert out.min() >= 0 and out.max() <= 255
     left, right = out[:, :, :14].sum((1, 2, 3)), out[:, :, 14:].sum((1, 2, 3))
     assert np.all(left > right)  # a flip would move the bar to the right half
     assert not np.array_equal(out[0], x[0].astype(np.float32))
+
+
+def test_pydataset_batches_match_the_tf_data_pipeline():
+    """Without TensorFlow (Keras on JAX or PyTorch) ``Batches`` feeds training: the same normalisation, labels and
+    order as the tf.data pipeline, and augmentation seeded, reproducible and new every epoch."""
+    ds = load_dataset("cifar10", synthetic=True, train_size=100, val_size=70)
+    kw = dict(batch_size=32, num_classes=10, preprocessing=Preprocessing.fit(ds.x_train))
+    tf_data = [(np.asarray(x), np.asarray(y)) for x, y in make_pipeline(ds.x_val, ds.y_val, **kw)]
+    batches = list(pipeline.Batches(ds.x_val, ds.y_val, **kw))
+    assert len(batches) == len(tf_data) == 3
+    for (x1, y1), (x2, y2) in zip(tf_data, batches):
+        np.testing.assert_allclose(x1, x2, rtol=1e-6)
+        np.testing.assert_array_equal(y1, y2)
+
+    def epochs(seed):
+        feed = pipeline.Batches(ds.x_train, ds.y_train, training=True, augment="flip_crop", seed=seed, **kw)
+        return [np.concatenate([x for x, _ in feed]) for _ in range(2)]
+
+    a, b, c = epochs(7), epochs(7), epochs(8)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], a[1]) and not np.array_equal(a[0], c[0])

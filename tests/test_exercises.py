@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from helpers.exercises import BEGIN, END, EXERCISES, check, student_source, write_student_version
+from helpers.exercises import EXERCISES, check
+from helpers.student import BEGIN, END, student_source, write_student_version
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

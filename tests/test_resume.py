@@ -18,7 +18,9 @@ import sys
 from helpers.environment import setup
 from helpers.data import load_dataset
 from helpers.runs import RunDir
-from helpers.training import make_config, train, evaluate_run
+from helpers.evaluation import evaluate_run
+from helpers.recipes import make_config
+from helpers.training import train
 out, name, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 setup(0)
 ds = load_dataset("mnist", synthetic=True, train_size=256, val_size=64, test_size=64, seed=0)

@@ -299,7 +299,8 @@ def test_live_bar_in_a_kernel_saves_one_clean_line_per_epoch(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell(textwrap.dedent(f"""
         from helpers.data import load_dataset
         from helpers.runs import RunDir
-        from helpers.training import make_config, train
+        from helpers.recipes import make_config
+        from helpers.training import train
         ds = load_dataset("mnist", synthetic=True, train_size=256, val_size=64, test_size=32)
         cfg = make_config("best", "vgg11", "mnist", epochs=2, batch_size=32)
         result = train(cfg, ds, RunDir({str(tmp_path)!r}, "bar"), progress="bar")

@@ -8,17 +8,11 @@ import pandas as pd
 import pytest
 
 from helpers.data import _count, load_dataset
+from helpers.evaluation import evaluate_run
+from helpers.optim import keras_weight_decay, make_optimizer, make_schedule
+from helpers.recipes import RECIPES, budget_settings, make_config
 from helpers.runs import RunDir, atomic_write, load_runs
-from helpers.training import (
-    RECIPES,
-    budget_settings,
-    evaluate_run,
-    keras_weight_decay,
-    make_config,
-    make_optimizer,
-    make_schedule,
-    train,
-)
+from helpers.training import train
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +226,7 @@ def test_mixed_precision_and_xla_code_paths_run_on_cpu(tmp_path, tiny_mnist):
 
 
 def test_auto_switches_stay_off_on_cpu():
-    from helpers.training import resolve_acceleration
+    from helpers.environment import resolve_acceleration
 
     cfg = make_config("best", "vgg11", "mnist")
     assert resolve_acceleration(cfg) == {"mixed_precision": False, "jit_compile": False, "distribute": False}
@@ -246,8 +240,9 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from helpers.data import load_dataset
+from helpers.recipes import make_config
 from helpers.runs import RunDir
-from helpers.training import make_config, train
+from helpers.training import train
 ds = load_dataset("mnist", synthetic=True, train_size=64, val_size=32, test_size=32)
 cfg = make_config("report2", "vgg11", "mnist", epochs=1, batch_size=16, distribute="mirrored")
 result = train(cfg, ds, RunDir(sys.argv[1], "mirrored"))

@@ -14,9 +14,9 @@ import operator
 from collections.abc import Callable
 from functools import partial
 
-from helpers.environment import import_tensorflow_quietly
+from helpers.environment import import_keras_quietly
 
-import_tensorflow_quietly()
+import_keras_quietly()
 
 import keras  # noqa: E402
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from helpers.models.common import BN_MOMENTUM, softmax
+from helpers.models.common import conv_bn_relu, softmax
 
 # module -> (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj), from the paper's Table 1.
 INCEPTION = {
@@ -29,15 +29,6 @@ INCEPTION = {
     "5b": (384, 192, 384, 48, 128, 128),
 }
 AUX_AFTER = {"4a": "aux1", "4d": "aux2"}
-
-
-def conv_bn_relu(x, filters, kernel_size, name):
-    """Conv (no bias: BN has one) -> BN -> ReLU."""
-    x = layers.Conv2D(
-        filters, kernel_size, padding="same", use_bias=False, kernel_initializer="he_normal", name=name
-    )(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
-    return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
 def inception(x, filters, name):

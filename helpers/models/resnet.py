@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from helpers.models.common import BN_MOMENTUM, softmax
+from helpers.models.common import conv_bn_relu, softmax
 
 # name -> (block function name, blocks per stage)
 CONFIGS = {
@@ -24,20 +24,8 @@ STAGE_STRIDES = (1, 2, 2, 2)
 
 
 def conv_bn(x, filters, kernel_size, stride=1, relu=True, name=None):
-    """Conv (no bias: the BN that follows has one) -> BN -> optional ReLU."""
-    x = layers.Conv2D(
-        filters,
-        kernel_size,
-        strides=stride,
-        padding="same",
-        use_bias=False,
-        kernel_initializer="he_normal",
-        name=f"{name}_conv",
-    )(x)
-    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
-    if relu:
-        x = layers.Activation("relu", name=f"{name}_relu")(x)
-    return x
+    """The kit's conv-BN-ReLU block (ReLU optional), with ResNet's layer names ``<name>_conv``, ``_bn``, ``_relu``."""
+    return conv_bn_relu(x, filters, kernel_size, name, strides=stride, relu=relu, conv_name=f"{name}_conv")
 
 
 def merge_shortcut(x, y, filters, stride, shortcut, name):

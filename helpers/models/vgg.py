@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from helpers.models.common import BN_MOMENTUM, softmax
+from helpers.models.common import conv_bn_relu, softmax
 
 # fmt: off
 CFG: dict[str, list[int | str]] = {
@@ -36,13 +36,6 @@ def count_pools(cfg: list[int | str]) -> int:
     return sum(1 for v in cfg if v == "M")
 
 
-def pooled_size(size: int, cfg: list[int | str]) -> int:
-    """Side length after the config's 'valid' 2x2 pools (each one floors: 7 -> 3)."""
-    for _ in range(count_pools(cfg)):
-        size //= 2
-    return size
-
-
 def vgg_features(
     x, cfg, *, batch_norm=True, pool_dropout=None, kernel_initializer="he_normal", prefix="block"
 ):
@@ -63,11 +56,7 @@ def vgg_features(
             continue
         name = f"{prefix}{block}_conv{conv}"
         if batch_norm:
-            x = layers.Conv2D(
-                v, 3, padding="same", use_bias=False, kernel_initializer=kernel_initializer, name=name
-            )(x)
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"{name}_bn")(x)
-            x = layers.Activation("relu", name=f"{name}_relu")(x)
+            x = conv_bn_relu(x, v, 3, name, kernel_initializer=kernel_initializer)
         else:
             x = layers.Conv2D(
                 v, 3, padding="same", activation="relu", kernel_initializer=kernel_initializer, name=name

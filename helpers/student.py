@@ -1,0 +1,67 @@
+"""The student version of the notebooks: every solution block between nbgrader's markers becomes its stub
+(``name = ...`` for an assignment; the signature, docstring and ``...`` for a function)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+
+def _stub(block: str) -> str:
+    """The student's starting point for a solution block: assignments become ``name = ...``, functions keep their
+    signature and docstring with ``...`` as the body; anything else is left out."""
+    lines = []
+    tree = ast.parse(block)
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            lines.append(f"{' = '.join(ast.unparse(t) for t in targets)} = ...  # your answer")
+        elif isinstance(node, ast.FunctionDef):
+            signature = ast.unparse(node.args)
+            lines.append(f"def {node.name}({signature}):")
+            doc = ast.get_docstring(node)
+            if doc:
+                body = doc.replace("\n", "\n    ")
+                lines.append(f'    """{body}"""')
+            lines.append("    ...  # your code")
+    return "\n".join(lines)
+
+
+def student_source(source: str) -> str:
+    """A code cell's source with every solution block replaced by its stub."""
+    out, block, inside = [], [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN:
+            inside, block = True, []
+        elif line.strip() == END:
+            if not inside:
+                raise ValueError(f"{END} without {BEGIN}")
+            out.append(_stub("\n".join(block)))
+            inside = False
+        elif inside:
+            block.append(line)
+        else:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{BEGIN} without {END}")
+    return "\n".join(out)
+
+
+def write_student_version(notebooks: list[Path], out_dir: Path) -> list[Path]:
+    """Write each notebook's student version into ``out_dir`` (same names); returns the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in notebooks:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                text = "".join(cell["source"])
+                if BEGIN in text:
+                    cell["source"] = student_source(text).splitlines(keepends=True)
+        target = out_dir / path.name
+        target.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append(target)
+    return written
