@@ -107,7 +107,7 @@ def suggest(trial) -> dict:
         "lr": trial.suggest_float(f"lr_{optimizer}", lr_lo, lr_hi, log=True),
         "weight_decay": trial.suggest_float(f"weight_decay_{optimizer}", wd_lo, wd_hi, log=True),
         "label_smoothing": trial.suggest_float("label_smoothing", 0.0, 0.2),
-        "batch_size": trial.suggest_categorical("batch_size", [64, 128]),
+        "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
         "warmup_fraction": trial.suggest_float("warmup_fraction", 0.05, 0.3),
     }
 

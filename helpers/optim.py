@@ -58,9 +58,9 @@ def make_optimizer(config: dict, steps_per_epoch: int):
         opt = keras.optimizers.SGD(schedule, momentum=float(config["momentum"]), nesterov=bool(config["nesterov"]),
                                    weight_decay=wd)
     elif name == "adam":
-        opt = keras.optimizers.Adam(schedule, weight_decay=wd)
+        opt = keras.optimizers.Adam(schedule, epsilon=float(config["epsilon"]), weight_decay=wd)
     else:
-        opt = keras.optimizers.RMSprop(schedule, weight_decay=wd)
+        opt = keras.optimizers.RMSprop(schedule, epsilon=float(config["epsilon"]), weight_decay=wd)
     if wd:
         opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
     return opt

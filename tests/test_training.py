@@ -49,6 +49,26 @@ def test_weight_decay_has_the_references_meaning():
     assert make_optimizer({**sgd, "weight_decay": 0.0}, 10).weight_decay is None
 
 
+def test_report1_rmsprop_steps_as_keras2_did():
+    """Keras 2's RMSprop stepped lr * g / (sqrt(v) + 1e-7); Keras 3's steps lr * g / sqrt(v + epsilon). Report 1
+    (Keras 2) gets epsilon 1e-14: a tiny gradient then moves its weight as far as it did in Keras 2."""
+    import keras
+
+    c = make_config("report1", "report_vgg16_mnist", "mnist")
+    assert c["epsilon"] == 1e-14 and make_config("report2", "vgg16", "mnist")["epsilon"] == 1e-7
+
+    def first_step(config, g=1e-8):
+        w = keras.Variable(np.zeros(1, "float32"))
+        make_optimizer(config, 10).apply_gradients([(keras.ops.convert_to_tensor(np.full(1, g, "float32")), w)])
+        return -float(w.numpy()[0])
+
+    keras2 = 1e-4 * 1e-8 / (np.sqrt(0.1 * 1e-16) + 1e-7)  # rho 0.9: v = 0.1 g^2 after one step
+    assert first_step(c) == pytest.approx(keras2, rel=0.1)
+    assert first_step({**c, "epsilon": 1e-7}) < keras2 / 1000  # Keras 3's default: the step all but vanishes
+    with pytest.raises(ValueError, match="epsilon must be a number > 0"):
+        make_config("report1", "report_vgg16_mnist", "mnist", epsilon=0)
+
+
 def test_best_picks_its_settings_by_budget():
     bands = RECIPES["best"]["budget"]
     assert bands and bands[-1][0] is None  # every budget falls in a band
