@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Execute the course's notebooks headless with papermill, one experiment per process, and summarise.
 
-    python run_all.py                      # the `quick` profile (real data, small subsets, 2 epochs)
+    python run_all.py                      # the `quick` profile (real data, small subsets, 8-25 epochs)
     python run_all.py --profile smoke      # synthetic data, every notebook in minutes (what the tests run)
     python run_all.py --profile full       # full data, each recipe's epochs (GPU)
     python run_all.py --list               # the experiments of a profile, and which are finished
@@ -22,7 +22,6 @@ worker's share, and the last worker to finish (or ``--report-only``) builds the 
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import re
 import signal
@@ -33,145 +32,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers.claims import (  # noqa: E402
-    Registration,
-    claim_path,
-    holding,
-    live_workers,
-    read_holder,
-    work_dir,
-)
+from helpers.claims import read_holder  # noqa: E402
 from helpers.experiments import NOTEBOOKS, PROFILES, Experiment, experiments_for, parameters_for  # noqa: E402
-from helpers.jobs import (  # noqa: E402
-    FAILED,
-    NOTEBOOK_DIR,
-    done_marker,
-    executed_path,
-    is_finished,
-    read_result,
-    run_jobs,
-    test_accuracy,
-    worker,
-)
-from helpers.runs import OUTPUT_DIR_ENV, atomic_write, default_output_dir, make_writable_dir  # noqa: E402
+from helpers.folder import folder_row, last_to_finish, wait_for_others, write_summary  # noqa: E402
+from helpers.jobs import run_jobs, worker  # noqa: E402
+from helpers.markers import FAILED, is_finished  # noqa: E402
+from helpers.preflight import check_data_access, check_output_dir, check_parameters, notebook_parameters  # noqa: E402
+from helpers.runs import OUTPUT_DIR_ENV, default_output_dir  # noqa: E402
 from helpers.shards import SHARD_COUNT_VAR, UsageError, in_shard, parse_shard, shard_from_env  # noqa: E402
-
-# ----------------------------------------------------------------------------------------------- checks
-
-
-@functools.cache
-def notebook_parameters(notebook: str) -> frozenset[str]:
-    """The names in a notebook's `parameters` cell."""
-    import papermill
-
-    path = NOTEBOOK_DIR / notebook
-    if not path.is_file():
-        raise UsageError(f"Notebook {path} does not exist.")
-    names = frozenset(papermill.inspect_notebook(str(path)))
-    if not names:
-        raise UsageError(f"{path} has no cell tagged 'parameters'.")
-    return names
-
-
-def check_parameters(jobs: list[tuple[Experiment, dict]]) -> None:
-    """Every parameter must exist in its notebook's `parameters` cell (papermill would only warn)."""
-    problems = []
-    for exp, params in jobs:
-        known = notebook_parameters(exp.notebook)
-        unknown = sorted(set(params) - known)
-        if unknown:
-            problems.append(f"{exp.name}: {', '.join(unknown)} not in {exp.notebook} "
-                            f"(its parameters: {', '.join(sorted(known))})")
-    if problems:
-        raise UsageError("Unknown notebook parameter(s), nothing was run:\n  " + "\n  ".join(problems))
-
-
-def _keras_cached(dataset: str) -> bool:
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
-    return (cache / "mnist.npz").is_file() if dataset == "mnist" else (cache / "cifar-10-batches-py").is_dir()
-
-
-def _online(host: str = "storage.googleapis.com", port: int = 443, timeout: float = 3.0) -> bool:
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def check_data_access(jobs, profile: str, data_dir: str | None) -> None:
-    """Real-data profiles need --data-dir (checked earlier), Keras' cache or the network: stop at once otherwise."""
-    if data_dir:
-        return
-    needed = set()
-    for exp, params in jobs:
-        if not params.get("synthetic") and exp.notebook not in (NOTEBOOKS["appendix"], NOTEBOOKS["interpret"]):
-            needed |= {params["dataset"]} if "dataset" in params else {"mnist", "cifar10"}
-    missing = sorted(d for d in needed if not _keras_cached(d))
-    if missing and not _online():
-        raise UsageError(
-            f"Profile {profile!r} needs the real {' and '.join(missing)} data, which is not in Keras' cache, and there "
-            "is no network to download it. Either pass --data-dir DIR (a folder with mnist.npz and "
-            "cifar-10-python.tar.gz), or run offline with --profile smoke (synthetic data)."
-        )
-
-
-def check_output_dir(output_dir: Path) -> None:
-    try:
-        make_writable_dir(output_dir)
-    except OSError as e:
-        raise UsageError(f"--output-dir {str(output_dir)!r} cannot be written ({e.strerror or e}).") from None
-
-
-# -------------------------------------------------------------------------------------- the folder's state
-
-
-def folder_row(exp: Experiment, output_dir: Path, share: set[str], started_at: float, own: dict | None) -> dict:
-    """One line of summary.csv: what this worker did, else what the folder says (finished, claimed, failed)."""
-    row = {"experiment": exp.name, "status": "not run", "test_accuracy": test_accuracy(exp, output_dir),
-           "wall_seconds": None, "notebook": str(executed_path(exp, output_dir)), "error": None, "worker": None}
-    if own and not own["status"].endswith("elsewhere"):
-        return {**row, **own}
-    holder = read_holder(claim_path(output_dir, exp.name))
-    stopped = holder.gone() if holder else None
-    if holder and not stopped:
-        return {**row, "status": "running elsewhere", "worker": holder.who}
-    last = read_result(output_dir, exp.name)
-    row.update(wall_seconds=last.get("wall_seconds"), worker=last.get("worker"))
-    if is_finished(exp, output_dir):
-        before = not is_finished(exp, output_dir, started_at)
-        row["status"] = "skipped (finished)" if before and exp.name in share else "done elsewhere"
-    elif done_marker(exp, output_dir) is None and last.get("at", 0) < started_at:
-        row.update(wall_seconds=None, worker=None)  # the appendix: only this run's counts
-    elif last.get("status") == "ok":
-        row["status"] = "done elsewhere"
-    elif last.get("status") in FAILED:
-        row.update(status="failed elsewhere", error=f"{last['status']}: {last.get('error')}")
-    if stopped and row["status"] == "not run":
-        row["worker"] = f"{holder.who} (stopped: {stopped})"
-    return row
-
-
-def settled(exp: Experiment, output_dir: Path) -> bool:
-    """Finished or failed, and nobody working on it."""
-    holder = read_holder(claim_path(output_dir, exp.name))
-    if holder is not None and not holder.gone():
-        return False
-    return is_finished(exp, output_dir) or read_result(output_dir, exp.name).get("status") in FAILED
-
-
-def write_summary(rows: list[dict], output_dir: Path) -> Path:
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=["experiment", "status", "test_accuracy", "wall_seconds", "notebook", "error",
-                                        "worker"])
-    path = atomic_write(output_dir / "summary.csv", frame.to_csv(index=False))
-    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
-        shown = frame[["experiment", "status", "test_accuracy", "wall_seconds", "worker"]].astype(object)
-        print("\nSummary of the folder\n" + shown.where(shown.notna(), "").to_string(index=False))
-    print(f"\nSummary written to {path}")
-    return path
-
+from helpers.workers import Registration, claim_path  # noqa: E402
 
 # ----------------------------------------------------------------------------------------------- report
 
@@ -187,42 +56,6 @@ def appendix_parameters(exp: Experiment, profile: str, output_dir: Path, only: s
     if "running" in declared:
         params["running"] = sorted(running)
     return params
-
-
-def last_to_finish(registration: Registration, selected: list[Experiment], output_dir: Path) -> str | None:
-    """Leave the folder; None when this worker builds the report (no other worker left, and every experiment
-    finished or failed), else why it does not."""
-    with holding(work_dir(output_dir) / "workers.claim"):  # two workers leaving at once: exactly one is last
-        registration.close()
-        others = live_workers(output_dir)
-    if others:
-        return f"{len(others)} other worker(s) still running ({', '.join(h.who for h in others)}); the last one builds it"
-    open_ = [e.name for e in selected if e.notebook != NOTEBOOKS["appendix"] and not settled(e, output_dir)]
-    if open_:
-        return (f"{len(open_)} experiment(s) neither finished nor failed yet ({', '.join(open_)}); the last worker "
-                "to finish them, or run_all.py --report-only, builds it")
-    return None
-
-
-def wait_for_others(selected: list[Experiment], output_dir: Path, wait: float, me: Path) -> list[str]:
-    """--report-only: wait, up to ``wait`` seconds, while other workers run or experiments (the appendix too) are
-    claimed; return the experiments still running elsewhere."""
-    t0, next_note = time.monotonic(), 0.0
-    while True:
-        workers = live_workers(output_dir, exclude=me)
-        running = [e.name for e in selected if (h := read_holder(claim_path(output_dir, e.name))) and not h.gone()]
-        waited = time.monotonic() - t0
-        if not workers and not running:
-            return []
-        if waited >= wait:
-            print(f"Report: waited {waited:.0f} s; still running elsewhere: {', '.join(running) or 'no experiment'}"
-                  f" ({len(workers)} worker(s) registered)", flush=True)
-            return [e.name for e in selected if e.name in running and e.notebook != NOTEBOOKS["appendix"]]
-        if time.monotonic() >= next_note:
-            print(f"Waiting (up to {wait:g} s) for {len(workers)} worker(s) and {len(running)} running experiment(s)"
-                  f"{': ' + ', '.join(running) if running else ''}", flush=True)
-            next_note = time.monotonic() + 60
-        time.sleep(min(2.0, max(0.1, wait - waited)))
 
 
 def make_report(output_dir: Path, profile: str, which: str) -> bool:

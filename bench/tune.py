@@ -39,6 +39,7 @@ from helpers.environment import environment_info, import_keras_quietly  # noqa: 
 import_keras_quietly()
 
 import pandas as pd  # noqa: E402
+import yaml  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
 from helpers.recipes import make_config  # noqa: E402
@@ -49,7 +50,7 @@ from helpers.training import train  # noqa: E402
 ISSUE13_OVERRIDE = {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}
 SPACE = {  # optimizer -> (lr range, weight-decay range), both log-uniform
     "sgd_momentum": ((0.01, 0.2), (5e-5, 5e-3)),  # coupled-L2 meaning (PyTorch SGD)
-    "adam": ((3e-4, 1e-2), (5e-3, 0.5)),  # AdamW's decoupled coefficient
+    "adam": ((1e-4, 1e-2), (1e-3, 0.3)),  # AdamW's decoupled coefficient
 }
 
 
@@ -141,6 +142,9 @@ def main(argv=None) -> int:
     p.add_argument("--val-size", type=float, default=0.1, help="the search split (count or fraction)")
     p.add_argument("--pruner", default="sha", choices=["sha", "hyperband", "median", "none"])
     p.add_argument("--no-baselines", action="store_true", help="don't start with best and the issue-13 override")
+    p.add_argument("--enqueue", action="append", default=[], metavar="K=V,...",
+                   help="also try these settings first, e.g. optimizer=adam,lr=3e-4,weight_decay=0.01,batch_size=32 "
+                        "(the rest from best); repeatable")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
     p.add_argument("--out", default="bench/tune.csv")
@@ -167,6 +171,12 @@ def main(argv=None) -> int:
     if not args.no_baselines:
         study.enqueue_trial(as_params(base), user_attrs={"name": "best"})
         study.enqueue_trial(as_params({**base, **ISSUE13_OVERRIDE}), user_attrs={"name": "issue13 override"})
+    for i, text in enumerate(args.enqueue):
+        try:
+            given = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in text.split(","))}
+            study.enqueue_trial(as_params({**base, **given}), user_attrs={"name": f"enqueued {i + 1}"})
+        except (ValueError, KeyError) as err:
+            p.error(f"--enqueue {text!r}: {err}")
     rows = []
 
     with tempfile.TemporaryDirectory() as out:

@@ -1,4 +1,5 @@
-"""The evaluation appendix's tables: our runs beside the reports, report 2's ablation tables, the model table.
+"""The evaluation appendix's tables: our runs beside the reports, report 2's ablation tables, each run's pages
+(the model table, summaries and pictures of the architectures are ``helpers.architectures``).
 
 Everything reads run directories only (``load_runs``), so runs copied together from several machines merge.
 Missing runs stay in the tables as "missing" rows: nothing is dropped silently. Every number about the reports
@@ -16,9 +17,9 @@ import pandas as pd
 from helpers.experiments import EXPERIMENTS, Experiment
 from helpers.runs import RunDir, load_runs
 
-__all__ = ["ABLATION_TABLES", "architecture_figures", "EPOCH_COLUMNS", "NOT_IN_PROFILE", "ablation_histories", "ablation_tables",
-           "architecture_summaries", "degradation_experiments", "degradation_histories", "epoch_table",
-           "finished_runs", "missing_experiments", "model_table", "results_table", "run_history", "run_sections"]
+__all__ = ["ABLATION_TABLES", "EPOCH_COLUMNS", "NOT_IN_PROFILE", "ablation_histories", "ablation_tables",
+           "degradation_experiments", "degradation_histories", "epoch_table", "finished_runs", "missing_experiments",
+           "results_table", "run_history", "run_sections"]
 
 ABLATION_TABLES = {
     "Table I": "MNIST: VGG (depth, learning rate, optimizer, augmentation)",
@@ -152,74 +153,11 @@ def _epoch_formats(frame: pd.DataFrame) -> tuple[str, ...]:
     return tuple(".1f" if c == "seconds" else ".0f" if c == "epoch" else ".4f" for c in frame.columns)
 
 
-def model_table(finished: pd.DataFrame) -> pd.DataFrame:
-    """Per model and dataset: parameters, FLOPs per image, training and inference images/s, seconds per epoch."""
-    if finished.empty:
-        return pd.DataFrame(columns=["model", "dataset", "params (M)", "trainable (M)", "GFLOPs",
-                                     "train img/s", "inference img/s", "s/epoch", "accelerator"])
-    rows = []
-    for (model, dataset), group in finished.groupby(["model", "dataset"], sort=False):
-        r = group.iloc[-1]
-        per_epoch = (r["train_seconds"] / r["epochs_run"]) if r["epochs_run"] else np.nan
-        flops = r.get("flops_per_image")
-        rows.append({
-            "model": model, "dataset": dataset,
-            "params (M)": round(r["params_total"] / 1e6, 2),
-            "trainable (M)": round(r["params_trainable"] / 1e6, 2),
-            "GFLOPs": round(flops / 1e9, 3) if flops and not pd.isna(flops) else np.nan,
-            "train img/s": round(r["train_images_per_s"], 1) if r["train_images_per_s"] else np.nan,
-            "inference img/s": round(r["inference_images_per_s"], 1) if r["inference_images_per_s"] else np.nan,
-            "s/epoch": round(per_epoch, 1),
-            "accelerator": r["accelerator"],
-        })
-    return pd.DataFrame(rows).sort_values(["dataset", "model"]).reset_index(drop=True)
-
-
-def architecture_summaries(finished: pd.DataFrame, output_dir: str | Path) -> dict[str, str]:
-    """Each model's summary (as in the reports' Appendices A-D), once per model and input shape."""
-    out = {}
-    for _, r in finished.iterrows():
-        run = RunDir(output_dir, r["run_name"])
-        shape = tuple(run.read_json(RunDir.CONFIG)["data"]["input_shape"])
-        key = f"{r['model']} on {r['dataset']} {shape}"
-        if key not in out and (run / RunDir.SUMMARY).is_file():
-            out[key] = (run / RunDir.SUMMARY).read_text(encoding="utf-8")
-    return dict(sorted(out.items()))
-
-
-def architecture_figures(finished: pd.DataFrame, output_dir: str | Path) -> list[tuple[str, str, object]]:
-    """Pictures of the finished runs' architectures, drawn from the models (helpers.diagrams): each model's stages
-    once per input shape, and the building blocks (residual blocks, inception module) once. (title, name, figure)."""
-    from helpers import diagrams
-
-    figures, seen = [], set()
-    for _, r in finished.iterrows():
-        shape = tuple(RunDir(output_dir, r["run_name"]).read_json(RunDir.CONFIG)["data"]["input_shape"])
-        model = r["model"]
-        if (model, shape) in seen:
-            continue
-        seen.add((model, shape))
-        tag = f"{model}_{shape[0]}x{shape[1]}x{shape[2]}"
-        if model.startswith(("vgg", "report_vgg")):
-            figures.append((f"{model}: stages on {shape}", f"arch_{tag}", diagrams.vgg_figure(model, shape)))
-        elif model.startswith(("resnet", "plain")):
-            figures.append((f"{model}: stages on {shape}", f"arch_{tag}", diagrams.resnet_stages_figure(model, shape)))
-            if "residual blocks" not in seen:
-                seen.add("residual blocks")
-                figures.append(("Residual blocks", "arch_residual_blocks", diagrams.residual_blocks_figure()))
-        elif model == "googlenet":
-            figures.append((f"GoogLeNet on {shape}", f"arch_{tag}", diagrams.googlenet_figure(shape)))
-            if "inception" not in seen:
-                seen.add("inception")
-                figures.append(("Inception module 3a", "arch_inception_3a", diagrams.inception_figure("3a")))
-    return figures
-
-
 def run_sections(output_dir: str | Path, run_name: str, key: str | None = None) -> list[tuple]:
     """What the appendix shows for one finished run, in order: ("text", str), ("table", DataFrame[, floatfmt]) and
     ("figure", name, Figure) items -- settings, curves, time per epoch, the per-epoch log, confusion matrix,
     per-class report, galleries. A table item's third entry, when there, is ``show_table``'s floatfmt."""
-    from helpers import evaluation, plots
+    from helpers import evaluation, image_plots, plots
     from helpers.data import load_test_split
 
     key = key or run_name
@@ -257,7 +195,7 @@ def run_sections(output_dir: str | Path, run_name: str, key: str | None = None) 
         idx = evaluation.sample_indices(pred["y_true"], pred["y_pred"], correct=correct, n=16, seed=0)
         title = f"{key}: {'correctly' if correct else 'wrongly'} classified test images"
         items.append(("figure", f"{key}-{label}",
-                      plots.plot_predictions(ds.x_test, pred["y_true"], pred["y_pred"], classes, idx, title=title)))
+                      image_plots.plot_predictions(ds.x_test, pred["y_true"], pred["y_pred"], classes, idx, title=title)))
     from helpers.interpret_plots import gradcam_items
 
     return items + gradcam_items(output_dir, run_name, key)

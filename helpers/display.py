@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["compare_with_reports", "reports_table", "show_evaluation", "show_figure"]
+__all__ = ["compare_with_reports", "figure_saver", "reports_table", "show_evaluation", "show_figure", "test_summary"]
 
 
 def show_figure(fig, folder: str | Path, name: str) -> None:
@@ -24,6 +24,27 @@ def show_figure(fig, folder: str | Path, name: str) -> None:
     plots.save_figure(fig, folder, name)
     display(fig)
     plt.close(fig)
+
+
+def figure_saver(folder: str | Path):
+    """A notebook's ``show(fig, name)``: save ``fig`` as ``<folder>/<name>.png`` and ``.pdf`` (where the PDF report
+    finds it) and return it, so that the cell displays it once."""
+    from helpers import plots
+
+    def show(fig, name: str):
+        plots.save_figure(fig, folder, name)
+        return fig
+
+    return show
+
+
+def test_summary(metrics: dict) -> str:
+    """Two lines on a finished run: test and validation accuracy; parameters, training and inference speed."""
+    p = metrics["params"]
+    return (f"test accuracy: {metrics['test_accuracy']:.2%} on {metrics['n']:,} images "
+            f"(last validation accuracy {metrics['val_accuracy']:.2%})\n"
+            f"parameters: {p['total']:,} ({p['trainable']:,} trainable); training {metrics['train_seconds']:.0f} s, "
+            f"{metrics['train_images_per_s']:.0f} img/s; inference {metrics['inference_images_per_s']:.0f} img/s")
 
 
 def reports_table(notebook: str, dataset: str) -> pd.DataFrame:
@@ -61,7 +82,7 @@ def show_evaluation(result, metrics: dict, ds, experiment: str = "", subset: boo
     confusion matrix and top confusions, per-class report, right and wrong test images, the reports' number."""
     from IPython.display import Markdown, display
 
-    from helpers import evaluation, plots
+    from helpers import evaluation, image_plots, plots
     from helpers.report import show_table
     from helpers.runs import RunDir
 
@@ -82,7 +103,7 @@ def show_evaluation(result, metrics: dict, ds, experiment: str = "", subset: boo
     for correct, name, title in ((True, "correct", "Correctly classified test images"),
                                  (False, "incorrect", "Misclassified test images")):
         picked = evaluation.sample_indices(ds.y_test, y_pred, correct=correct, n=16, seed=seed)
-        show_figure(plots.plot_predictions(ds.x_test, ds.y_test, y_pred, ds.class_names, picked, title=title),
+        show_figure(image_plots.plot_predictions(ds.x_test, ds.y_test, y_pred, ds.class_names, picked, title=title),
                     folder, name)
     display(Markdown("### Beside the reports"))
     print(compare_with_reports(metrics, experiment, subset))

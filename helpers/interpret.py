@@ -1,6 +1,6 @@
 """What a trained network sees: feature maps of named layers, Grad-CAM heatmaps, filter patterns by gradient ascent.
 
-    run = open_run(output_dir)                       # the most accurate finished run (or open_run(dir, "name"))
+    run = open_run(output_dir)   # helpers.trained_runs: the most accurate finished run (or open_run(dir, "name"))
     maps = feature_maps(run.model, run.inputs(run.x_test[:1]), stage_layers(run.model))
     heat = gradcam(run.model, run.inputs(run.x_test[:16]))              # (16, H, W) in [0, 1]
     pats = filter_patterns(run.model, "conv3_block2_out", [0, 1, 2])     # (3, H, W, C) images in [0, 1]
@@ -15,14 +15,11 @@ it alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
-__all__ = ["NoRunError", "OpenedRun", "activation_model", "best_run", "cut_layers", "feature_maps", "filter_images",
-           "filter_patterns", "first_conv", "gradcam", "gradcam_layer", "gradient", "gradient_function", "logits_model",
-           "most_active_channels", "open_run", "overlay", "plain_residual_pairs", "stage_layers", "untrained_model"]
+__all__ = ["activation_model", "cut_layers", "feature_maps", "filter_images", "filter_patterns", "first_conv", "gradcam",
+           "gradcam_layer", "gradient", "gradient_function", "logits_model", "most_active_channels", "overlay",
+           "stage_layers", "untrained_model"]
 
 
 def gradient_function(fn, compiled: bool = False):
@@ -261,113 +258,3 @@ def filter_patterns(model, layer: str, channels, steps: int = 30, step_size: flo
         x = x + step_size * g / (np.sqrt((g ** 2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8)
     x = x - x.mean(axis=(1, 2, 3), keepdims=True)
     return (0.5 + 0.15 * x / (x.std(axis=(1, 2, 3), keepdims=True) + 1e-8)).clip(0, 1)
-
-
-# ------------------------------------------------------------------------------------------ runs
-
-
-class NoRunError(LookupError):
-    """No finished run with a saved model where one was looked for; the message says what exists and what to do."""
-
-
-def _candidates(output_dir):
-    from helpers.runs import RunDir, load_runs
-
-    runs = load_runs(output_dir)
-    if runs.empty:
-        return runs, runs
-    has_model = runs["run_name"].map(lambda n: (RunDir(output_dir, n) / RunDir.MODEL).is_file())
-    return runs, runs[(runs["status"] == "finished") & has_model]
-
-
-def best_run(output_dir) -> str:
-    """The name of the most accurate finished run with a saved model in ``<output_dir>/runs`` (NoRunError: none)."""
-    runs, usable = _candidates(output_dir)
-    if usable.empty:
-        folder = Path(output_dir) / "runs"
-        found = ", ".join(f"{r.run_name} ({r.status})" for r in runs.itertuples()) or "nothing"
-        raise NoRunError(f"No finished run to look into in {folder} (found: {found}). Train one first: run "
-                         "02_vgg.ipynb, 03_resnet.ipynb or 04_googlenet.ipynb, or `python run_all.py --profile "
-                         "smoke`, then run this notebook again.")
-    return str(usable.sort_values("test_accuracy", ascending=False, kind="stable")["run_name"].iloc[0])
-
-
-@dataclass
-class OpenedRun:
-    """A finished run, ready to look into: its trained model, settings, results and test images."""
-
-    name: str
-    config: dict
-    metrics: dict
-    model: object  # the trained keras.Model (GoogLeNet: its main output only)
-    y_true: np.ndarray
-    y_pred: np.ndarray
-    probs: np.ndarray
-    x_test: np.ndarray | None  # uint8 test images as stored, or None when they cannot be reloaded here
-    note: str = ""  # why x_test is None
-
-    @property
-    def class_names(self) -> list[str]:
-        return self.config["data"]["class_names"]
-
-    def inputs(self, images) -> np.ndarray:
-        """Pixels 0..255 -> what the model takes: ``(x / 255 - mean) / std`` with the run's own statistics."""
-        mean = np.asarray(self.config.get("normalization_mean", 0.0), np.float32)
-        std = np.asarray(self.config.get("normalization_std", 1.0), np.float32)
-        return ((np.asarray(images, np.float32) / 255.0 - mean) / std).astype(np.float32)
-
-
-def open_run(output_dir, run_name: str = "") -> OpenedRun:
-    """Load a finished run (``run_name``; "": ``best_run``): its model, config, metrics, predictions and test images
-    (reloaded from the run's own data source, subset and seed)."""
-    import keras
-
-    from helpers.data import load_test_split
-    from helpers.runs import RunDir
-
-    name = run_name or best_run(output_dir)
-    run = RunDir(output_dir, name)
-    if not (run.finished and (run / RunDir.MODEL).is_file()):
-        _, usable = _candidates(output_dir)
-        raise NoRunError(f"Run {name!r} has no finished model in {run.path}; finished runs there: "
-                         f"{', '.join(usable['run_name']) or 'none'}.")
-    config, metrics = run.read_json(RunDir.CONFIG), run.read_json(RunDir.METRICS)
-    pred = np.load(run / RunDir.PREDICTIONS)
-    model = _main(keras.saving.load_model(run / RunDir.MODEL, compile=False))
-    x_test, note = None, ""
-    try:
-        ds = load_test_split(config)
-        if np.array_equal(ds.y_test, pred["y_true"]):
-            x_test = ds.x_test
-        else:
-            note = "the reloaded test labels differ from the stored ones"
-    except (OSError, ValueError) as e:  # e.g. Keras' download without internet
-        note = f"the test images could not be reloaded: {e}"
-    return OpenedRun(name, config, metrics, model, pred["y_true"], pred["y_pred"],
-                     np.asarray(pred["probs"], np.float32), x_test, note)
-
-
-def plain_residual_pairs(output_dir) -> tuple[list[tuple[int, str, str]], list[str]]:
-    """The degradation study's finished pairs: (depth, plain run, residual run) on the same data, and one line per
-    depth left out. A pair's run is its experiment (``degradation_plain18_cifar10``...) or, when that is not
-    finished, another finished run of the same model, dataset and recipe (e.g. ``best_resnet18_cifar10``)."""
-    from helpers.appendix import degradation_experiments, finished_runs
-
-    finished = finished_runs(output_dir)
-    pairs, notes = [], []
-    for depth, experiments in degradation_experiments().items():
-        names = []
-        for e in experiments:
-            if e.name in finished.index:
-                names.append(str(finished.loc[e.name, "run_name"]))
-                continue
-            same = finished[(finished["model"] == e.params["model"]) & (finished["dataset"] == e.params["dataset"])
-                            & (finished["recipe"] == e.params["recipe"])]
-            names.append(str(same["run_name"].iloc[-1]) if len(same) else None)
-        if None in names:
-            missing = [e.name for e, n in zip(experiments, names, strict=True) if n is None]
-            notes.append(f"{depth} layers, plain vs residual: not shown, {' and '.join(missing)} "
-                         f"{'is' if len(missing) == 1 else 'are'} not finished.")
-        else:
-            pairs.append((depth, *names))
-    return pairs, notes

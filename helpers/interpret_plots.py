@@ -1,4 +1,4 @@
-"""The pictures of ``06_what_cnns_see`` and of the report's Grad-CAM galleries (built on ``plots.image_grid``, so
+"""The pictures of ``06_what_cnns_see`` and of the report's Grad-CAM galleries (built on ``image_plots.image_grid``, so
 they share the reports' gallery layout: true and predicted class over each image, green if right, red if wrong)."""
 
 from __future__ import annotations
@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from helpers import interpret
-from helpers.plots import CORRECT_COLOR, WRONG_COLOR, image_grid
+from helpers import interpret, trained_runs
+from helpers.image_plots import image_grid
+from helpers.plots import CORRECT_COLOR, WRONG_COLOR
 
 __all__ = ["gradcam_gallery", "gradcam_items", "plot_comparison", "plot_feature_maps", "plot_filter_patterns", "plot_filters",
            "run_gradcam_gallery"]
@@ -65,7 +66,7 @@ def gradcam_gallery(images, heatmaps, y_true, y_pred, probs, class_names, title=
                       title=title, title_colors=colors)
 
 
-def run_gradcam_gallery(run: interpret.OpenedRun, correct: bool, n: int = 16, seed: int = 0,
+def run_gradcam_gallery(run: trained_runs.OpenedRun, correct: bool, n: int = 16, seed: int = 0,
                         title: str | None = None) -> Figure:
     """A run's gallery of right (or wrong) test predictions with Grad-CAM for the predicted class: the same images
     as the reports' galleries (``evaluation.sample_indices`` with the same seed)."""
@@ -79,7 +80,7 @@ def run_gradcam_gallery(run: interpret.OpenedRun, correct: bool, n: int = 16, se
                            run.class_names, title=title)
 
 
-def plot_comparison(runs: dict[str, interpret.OpenedRun], indices, title=None) -> Figure:
+def plot_comparison(runs: dict[str, trained_runs.OpenedRun], indices, title=None) -> Figure:
     """The same test images under several runs' Grad-CAM (one row per run, the images in the first row)."""
     first = next(iter(runs.values()))
     images = [first.x_test[i] for i in indices]
@@ -100,8 +101,8 @@ def gradcam_items(output_dir, run_name: str, key: str) -> list[tuple]:
     """The report's Grad-CAM gallery of a run's wrong predictions (the same images as its gallery of wrong
     predictions), as ``appendix.run_sections`` items; a text item instead when the run cannot be opened here."""
     try:
-        run = interpret.open_run(output_dir, run_name)
-    except (interpret.NoRunError, OSError, ValueError) as e:
+        run = trained_runs.open_run(output_dir, run_name)
+    except (trained_runs.NoRunError, OSError, ValueError) as e:
         return [("text", f"(Grad-CAM skipped: {e})")]
     if run.x_test is None:
         return [("text", f"(Grad-CAM skipped: {run.note}.)")]

@@ -12,69 +12,27 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.claims import SESSION, Busy, Heartbeat, Watch, claim, claim_path, release, work_dir
-from helpers.experiments import NOTEBOOKS, Experiment
-from helpers.runs import RunDir, atomic_write
+from helpers.claims import SESSION, Busy, Heartbeat, Watch, claim, release
+from helpers.experiments import Experiment
+from helpers.markers import (
+    FAILED,
+    done_marker,
+    executed_path,
+    is_finished,
+    is_training,
+    marked_since,
+    ok_marker,
+    read_result,
+    test_accuracy,
+    write_result,
+)
+from helpers.runs import atomic_write
+from helpers.workers import claim_path, work_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 RUN_ALL = ROOT / "run_all.py"
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-FAILED = ("failed", "timeout", "failed elsewhere")  # the statuses that make the exit status 1
-
-
-def is_training(exp: Experiment) -> bool:
-    return "model" in exp.params  # the data overview, 06 and the appendix train nothing
-
-
-def executed_path(exp: Experiment, output_dir: Path) -> Path:
-    """Training notebooks are kept in their run directory, the others under <output-dir>/notebooks/."""
-    if is_training(exp):
-        return RunDir(output_dir, exp.name).path / "notebook.ipynb"
-    return output_dir / "notebooks" / f"{exp.name}.ipynb"
-
-
-def ok_marker(exp: Experiment, output_dir: Path) -> Path:
-    return output_dir / "notebooks" / f"{exp.name}.ok"
-
-
-def done_marker(exp: Experiment, output_dir: Path) -> Path | None:
-    """The file that says an experiment is finished: its run's metrics.json, or the data notebook's .ok file.
-
-    The appendix has none: it summarises whatever exists, so it runs every time.
-    """
-    if exp.notebook == NOTEBOOKS["appendix"]:
-        return None
-    return RunDir(output_dir, exp.name) / RunDir.METRICS if is_training(exp) else ok_marker(exp, output_dir)
-
-
-def _done(marker: Path | None, since: float = 0.0) -> bool:
-    try:
-        return marker is not None and marker.stat().st_mtime >= since
-    except OSError:
-        return False
-
-
-def is_finished(exp: Experiment, output_dir: Path, since: float = 0.0) -> bool:
-    """Finished, and at or after ``since`` when given (--force reruns what was finished before a worker started)."""
-    return _done(done_marker(exp, output_dir), since)
-
-
-def result_path(output_dir: Path, name: str) -> Path:
-    return work_dir(output_dir) / f"{name}.result.json"
-
-
-def read_result(output_dir: Path, name: str) -> dict:
-    """How the experiment's last execution in this folder ended, whoever ran it ({} when never)."""
-    try:
-        return json.loads(result_path(output_dir, name).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def write_result(output_dir: Path, name: str, status: str, error: str | None, wall_seconds: float, worker: str):
-    atomic_write(result_path(output_dir, name), json.dumps({
-        "status": status, "error": error, "wall_seconds": wall_seconds, "worker": worker, "at": time.time()}))
 
 
 def worker(spec_path: str) -> int:
@@ -91,7 +49,7 @@ def worker(spec_path: str) -> int:
     try:
         if note:
             print(f"{name}: {note}", flush=True)
-        if spec["done"] and _done(Path(spec["done"]), spec["since"]):
+        if spec["done"] and marked_since(Path(spec["done"]), spec["since"]):
             by = read_result(Path(spec["output_dir"]), name).get("worker")
             return _finish(spec, {"status": "done elsewhere", "error": None, "worker": by})
         return _finish(spec, _execute(spec))
@@ -204,13 +162,6 @@ class Job:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         release(self.claim, pid=self.proc.pid)
-
-
-def test_accuracy(exp: Experiment, output_dir: Path) -> float | None:
-    run = RunDir(output_dir, exp.name)
-    if is_training(exp) and run.finished:
-        return run.read_json(RunDir.METRICS).get("test_accuracy")
-    return None
 
 
 def run_jobs(jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: float, who: str) -> dict[str, dict]:

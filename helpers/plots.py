@@ -1,4 +1,7 @@
-"""Every figure of the kit (matplotlib + seaborn); each function returns a `Figure` for the notebook to display.
+"""The kit's figures of training and of test results (matplotlib + seaborn): learning curves, learning rate,
+time per epoch, plain vs residual, ablations, confusion matrix, per-class metrics; and the style and the
+``new_figure`` every figure starts from (``image_plots`` draws images, ``interpret_plots`` what a network sees).
+Each function returns a `Figure` for the notebook to display.
 
 Figures are closed in pyplot right after creation: a notebook shows the returned figure exactly once (as the
 cell's value) and long runs do not pile up open figures. Widths stay within about 12 in to fit an A4 PDF page.
@@ -16,7 +19,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from helpers.evaluation import REPORT_COLUMNS, classification_report_frame, to_labels
+from helpers.evaluation import REPORT_COLUMNS, classification_report_frame
 
 MAX_WIDTH = 11.0  # inches: an A4 PDF page scales anything wider down
 CORRECT_COLOR, WRONG_COLOR = "tab:green", "tab:red"
@@ -28,7 +31,7 @@ def use_style() -> None:
     sns.set_theme(context="notebook", style="whitegrid")
 
 
-def _figure(nrows: int = 1, ncols: int = 1, figsize=(8, 4.5), **kwargs):
+def new_figure(nrows: int = 1, ncols: int = 1, figsize=(8, 4.5), **kwargs):
     """Return a constrained-layout figure and its flat array of axes, detached from pyplot."""
     use_style()
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", squeeze=False, **kwargs)
@@ -53,89 +56,11 @@ def _epoch_axis(ax, epochs) -> None:
         ax.set_xlim(epochs[0] - 1, epochs[0] + 1)
 
 
-def _display_image(image) -> np.ndarray:
-    """Return an image ready for imshow: (H, W) or (H, W, 3), uint8 kept, floats mapped into [0, 1]."""
-    image = np.asarray(image)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    if image.dtype == np.uint8:
-        return image
-    image = image.astype(np.float32)
-    low, high = float(image.min()), float(image.max())
-    if low >= 0 and 1 < high <= 255:  # raw pixel values stored as floats
-        return image / 255.0
-    if low < 0 or high > 1:  # standardised images: stretch each to the full range
-        return (image - low) / (high - low)
-    return image
-
-
-def image_grid(
-    images, titles=None, ncols: int = 8, cmap=None, title=None, title_colors=None, row_labels=None
-) -> Figure:
-    """Return a grid of images without ticks; a None entry leaves its cell empty, row_labels name the rows."""
-    n = len(images)
-    if n == 0:
-        fig, (ax,) = _figure(figsize=(4, 1))
-        ax.set_axis_off()
-        ax.text(0.5, 0.5, f"{title or 'images'}: none to show", ha="center", va="center")
-        return fig
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    label_width = 1.3 if row_labels is not None else 0.0
-    cell = min(1.4, (MAX_WIDTH - label_width) / ncols)
-    title_lines = max((str(t).count("\n") + 1 for t in titles), default=0) if titles is not None else 0
-    height = nrows * (cell + 0.17 * title_lines) + (0.4 if title else 0)
-    fig, axes = _figure(nrows, ncols, figsize=(ncols * cell + label_width, height))
-    for i, ax in enumerate(axes):
-        if i >= n:
-            fig.delaxes(ax)
-            continue
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        if images[i] is not None:
-            image = _display_image(images[i])
-            gray = image.ndim == 2
-            vmax = 255 if image.dtype == np.uint8 else 1.0
-            ax.imshow(
-                image, cmap=(cmap or "gray") if gray else None, vmin=0, vmax=vmax, interpolation="nearest"
-            )
-        if titles is not None:
-            color = {"color": title_colors[i]} if title_colors is not None else {}
-            ax.set_title(titles[i], fontsize=8, **color)
-    for row, label in enumerate(row_labels if row_labels is not None else []):
-        axes[row * ncols].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def plot_class_samples(x, y, class_names, per_class: int = 8, seed: int = 0) -> Figure:
-    """Return a grid with one row of `per_class` random samples for each class, rows labelled by class name."""
-    y = to_labels(y)
-    rng = np.random.default_rng(seed)
-    images = []
-    for c in range(len(class_names)):
-        chosen = np.sort(rng.permutation(np.flatnonzero(y == c))[:per_class])
-        images += [x[i] for i in chosen] + [None] * (per_class - len(chosen))
-    return image_grid(images, ncols=per_class, row_labels=list(class_names))
-
-
-def plot_predictions(x, y_true, y_pred, class_names, indices, title=None) -> Figure:
-    """Return a gallery of the samples at `indices` titled "true: ... / pred: ...", green if right, red if wrong."""
-    y_true, y_pred, indices = to_labels(y_true), to_labels(y_pred), np.asarray(indices, dtype=np.int64)
-    titles = [f"true: {class_names[y_true[i]]}\npred: {class_names[y_pred[i]]}" for i in indices]
-    colors = [CORRECT_COLOR if y_true[i] == y_pred[i] else WRONG_COLOR for i in indices]
-    return image_grid([x[i] for i in indices], titles=titles, title=title, title_colors=colors)
-
-
 def plot_history(history) -> Figure:
     """Return loss and accuracy per epoch, train vs validation (validation drawn only where present)."""
     history = _history_frame(history)
     metrics = [m for m in ("loss", "accuracy") if m in history]
-    fig, axes = _figure(1, len(metrics), figsize=(5.5 * len(metrics), 4))
+    fig, axes = new_figure(1, len(metrics), figsize=(5.5 * len(metrics), 4))
     marker = "o" if len(history) <= 30 else None
     for ax, metric in zip(axes, metrics, strict=True):
         ax.plot(history["epoch"], history[metric], marker=marker, label="train")
@@ -150,7 +75,7 @@ def plot_history(history) -> Figure:
 
 def _note_figure(text: str) -> Figure:
     """Return a small figure that only says ``text`` (nothing to draw)."""
-    fig, (ax,) = _figure(figsize=(6, 1))
+    fig, (ax,) = new_figure(figsize=(6, 1))
     ax.set_axis_off()
     ax.text(0.5, 0.5, text, ha="center", va="center")
     return fig
@@ -168,7 +93,7 @@ def plot_degradation(pairs) -> Figure:
     if not pairs:
         return _note_figure("degradation: no pair of finished runs to show")
     columns = ("accuracy", "val_accuracy", "loss", "val_loss")
-    fig, axes = _figure(2, 2, figsize=(MAX_WIDTH, 7.5), sharex=True, sharey="row")
+    fig, axes = new_figure(2, 2, figsize=(MAX_WIDTH, 7.5), sharex=True, sharey="row")
     longest = max(len(h) for pair in pairs.values() for h in pair)
     epochs = np.concatenate([h["epoch"] for pair in pairs.values() for h in pair])
     for i, (depth, (plain, residual)) in enumerate(pairs.items()):
@@ -196,7 +121,7 @@ def plot_ablation_curves(histories, metric: str = "val_accuracy", title: str | N
     histories = {label: h for label, h in histories.items() if metric in h and h[metric].notna().any()}
     if not histories:
         return _note_figure(f"{title or metric}: no run to show")
-    fig, (ax,) = _figure(figsize=(MAX_WIDTH, 4.5))
+    fig, (ax,) = new_figure(figsize=(MAX_WIDTH, 4.5))
     longest = max(len(h) for h in histories.values())
     styles = ("-", "--", "-.", ":")
     for i, (label, history) in enumerate(histories.items()):
@@ -211,7 +136,7 @@ def plot_ablation_curves(histories, metric: str = "val_accuracy", title: str | N
 def plot_epoch_times(history) -> Figure:
     """Return a bar chart of the seconds each epoch took (column `epoch_seconds`)."""
     history = _history_frame(history)
-    fig, (ax,) = _figure(figsize=(8, 3.5))
+    fig, (ax,) = new_figure(figsize=(8, 3.5))
     ax.bar(history["epoch"], history["epoch_seconds"], color="tab:blue")
     ax.set(
         xlabel="epoch",
@@ -225,7 +150,7 @@ def plot_epoch_times(history) -> Figure:
 def plot_lr(history) -> Figure:
     """Return the learning rate per epoch (column `lr`), on a log scale when it spans more than a factor 10."""
     history = _history_frame(history)
-    fig, (ax,) = _figure(figsize=(8, 3.5))
+    fig, (ax,) = new_figure(figsize=(8, 3.5))
     lr = history["lr"]
     ax.plot(history["epoch"], lr, marker="o" if len(history) <= 30 else None)
     if lr.min() > 0 and lr.max() / lr.min() > 10:
@@ -244,7 +169,7 @@ def plot_confusion_matrix(cm, class_names, normalize: bool = True) -> Figure:
     else:
         data = counts.astype(np.int64)
     size = min(MAX_WIDTH - 1, 2.5 + 0.6 * len(class_names))
-    fig, (ax,) = _figure(figsize=(size + 1.2, size))
+    fig, (ax,) = new_figure(figsize=(size + 1.2, size))
     sns.heatmap(
         data,
         annot=True,
@@ -278,39 +203,12 @@ def plot_per_class_metrics(report, class_names) -> Figure:
         .reset_index()
         .melt(id_vars="class", var_name="metric", value_name="score")
     )
-    fig, (ax,) = _figure(figsize=(min(MAX_WIDTH, 2 + 0.9 * len(class_names)), 4.5))
+    fig, (ax,) = new_figure(figsize=(min(MAX_WIDTH, 2 + 0.9 * len(class_names)), 4.5))
     sns.barplot(data=data, x="class", y="score", hue="metric", ax=ax)
     ax.set(ylim=(0, 1.15), xlabel="", ylabel="score", title="Per-class metrics")
     ax.legend(loc="upper center", ncols=3, frameon=False)
     if len(class_names) > 6:
         ax.tick_params(axis="x", labelrotation=30)
-    return fig
-
-
-def plot_pixel_histogram(x, channel_names=None) -> Figure:
-    """Return per-channel histograms of pixel values (fraction of pixels), with each channel's mean and std."""
-    x = np.asarray(x)
-    if x.ndim == 3:
-        x = x[..., None]
-    n_channels = x.shape[-1]
-    default_names = {1: ["gray"], 3: ["red", "green", "blue"]}
-    names = channel_names or default_names.get(n_channels) or [f"channel {c}" for c in range(n_channels)]
-    colors = ["0.3"] if n_channels == 1 else ["tab:red", "tab:green", "tab:blue"] if n_channels == 3 else None
-    edges = np.arange(257) if x.dtype == np.uint8 else np.linspace(float(x.min()), float(x.max()), 65)
-    fig, (ax,) = _figure(figsize=(8, 4))
-    for c, name in enumerate(names):
-        values = x[..., c].ravel()
-        counts, _ = np.histogram(values, bins=edges)
-        label = f"{name} (mean {values.mean(dtype=np.float64):.4g}, std {values.std(dtype=np.float64):.4g})"
-        ax.stairs(
-            counts / max(counts.sum(), 1),
-            edges,
-            label=label,
-            linewidth=1.5,
-            color=colors[c] if colors else None,
-        )
-    ax.set(xlabel="pixel value", ylabel="fraction of pixels", title="Pixel value distribution")
-    ax.legend()
     return fig
 
 

@@ -1,5 +1,6 @@
-"""Training: one ``train()`` that turns a config (``helpers.recipes``) and a dataset into a run directory, with the
-callback that shows progress and writes ``history.csv``, and the batch-norm recalibration after the last epoch.
+"""Training: one ``train()`` that turns a config (``helpers.recipes``) and a dataset into a run directory, and the
+batch-norm recalibration after the last epoch (the callback that shows progress and writes ``history.csv`` is
+``helpers.progress.EpochLogger``).
 
 Evaluation on the test split is ``helpers.evaluation.evaluate_run``.
 """
@@ -19,7 +20,7 @@ from helpers.models import build_model
 from helpers.models.summary import summary_text
 from helpers.optim import compile_model
 from helpers.pipeline import Preprocessing, make_pipeline
-from helpers.progress import LiveLine, bar_text, estimate_text, resolve_mode
+from helpers.progress import EpochLogger, resolve_mode
 from helpers.recipes import check_config
 from helpers.runs import RunDir, atomic_write
 
@@ -27,7 +28,7 @@ import_keras_quietly()
 
 import keras  # noqa: E402
 
-__all__ = ["EpochLogger", "TrainResult", "build_for", "recalibrate_batchnorm", "train"]
+__all__ = ["TrainResult", "build_for", "recalibrate_batchnorm", "train"]
 
 
 def build_for(config: dict, dataset: Dataset, mixed_precision: bool = False):
@@ -38,97 +39,6 @@ def build_for(config: dict, dataset: Dataset, mixed_precision: bool = False):
         return build_model(config["model"], dataset.input_shape, dataset.num_classes)
     finally:
         keras.mixed_precision.set_global_policy(previous)
-
-
-class EpochLogger(keras.callbacks.Callback):
-    """Keras callback: progress on screen (a live bar per epoch, or one line per epoch), an estimate of the run's
-    length from its first steps, and ``history.csv`` rewritten atomically each epoch.
-
-    Rows are keyed by epoch, so a resumed run replaces, never duplicates, epochs it trains again.
-    """
-
-    COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_seconds", "images_per_s"]
-
-    def __init__(self, run, n_train, epochs, resume, stream, progress="epoch", device="this CPU",
-                 gpu=False, n_val=0):
-        super().__init__()
-        self.run, self.n_train, self.epochs, self.stream = run, n_train, epochs, stream
-        # Validation predicts (about 3x cheaper per image than a training step) after every epoch.
-        self.val_share = n_val / max(n_train, 1) / 3
-        self.mode, self.device, self.gpu = progress, device, gpu
-        history = run.history() if resume else None
-        self.rows = history.to_dict("records") if history is not None and len(history) else []
-        self.estimated, self.line = False, None
-        self.first_epoch = None  # the epoch fit() started at: > 0 when BackupAndRestore resumed the run
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.t0 = time.perf_counter()
-        self.t_train, self.t_first = None, None
-        self.epoch = epoch
-        if self.first_epoch is None:
-            self.first_epoch = epoch
-        if self.mode == "bar":
-            self.line = LiveLine(f"Epoch {epoch + 1}/{self.epochs} starting...")
-
-    def on_train_batch_end(self, batch, logs=None):
-        now, step, steps = time.perf_counter(), batch + 1, self.params.get("steps") or 0
-        if self.t_first is None:
-            self.t_first = now  # the first step includes tracing and compiling: not a fair sample
-        elif not self.estimated and (now - self.t_first >= 2.0 or step == steps):
-            self._estimate((now - self.t_first) / batch * steps * (1 + self.val_share))
-        if self.line is not None and steps:
-            self.line.update(bar_text(self.epoch + 1, self.epochs, step, steps, now - self.t0, logs or {}),
-                             force=step == steps)
-
-    def _estimate(self, epoch_seconds):
-        self.estimated = True
-        left = self.epochs - self.epoch
-        print(estimate_text(epoch_seconds, left, self.device, self.gpu), file=self.stream, flush=True)
-
-    def on_test_begin(self, logs=None):
-        if self.t_train is None and hasattr(self, "t0"):
-            self.t_train = time.perf_counter() - self.t0
-
-    def on_epoch_end(self, epoch, logs=None):
-        import pandas as pd
-
-        logs = logs or {}
-        seconds = time.perf_counter() - self.t0
-        train_seconds = self.t_train or seconds
-        if not self.estimated:  # an epoch of one step: the epoch itself is the measurement
-            self._estimate(seconds)
-
-        def pick(*keys):
-            return next((float(logs[k]) for k in keys if k in logs), float("nan"))
-
-        row = {
-            "epoch": epoch + 1,
-            "loss": pick("loss"),
-            "accuracy": pick("accuracy", "main_accuracy"),
-            "val_loss": pick("val_loss"),
-            "val_accuracy": pick("val_accuracy", "val_main_accuracy"),
-            "lr": _current_lr(self.model.optimizer),
-            "epoch_seconds": seconds,
-            "images_per_s": self.n_train / train_seconds if train_seconds > 0 else float("nan"),
-        }
-        self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
-        self.run.write_csv(RunDir.HISTORY, pd.DataFrame(self.rows, columns=EpochLogger.COLUMNS))
-        text = (f"Epoch {row['epoch']}/{self.epochs} - loss {row['loss']:.4f} - accuracy {row['accuracy']:.4f}"
-                f" - val_loss {row['val_loss']:.4f} - val_accuracy {row['val_accuracy']:.4f}"
-                f" - lr {row['lr']:.2e} - {seconds:.1f}s ({row['images_per_s']:.0f} img/s)")
-        if self.line is not None:  # the live bar becomes the epoch's line
-            self.line.update(text, force=True)
-            self.line = None
-        else:
-            print(text, file=self.stream, flush=True)
-
-
-def _current_lr(optimizer) -> float:
-    """The learning rate the optimizer uses now (a schedule is evaluated at the current step)."""
-    lr = optimizer.learning_rate
-    if callable(lr):
-        lr = lr(optimizer.iterations)
-    return float(keras.ops.convert_to_numpy(lr))
 
 
 @dataclass
@@ -225,6 +135,9 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     history = run.history()
     if history.empty:
         history = pd.DataFrame(columns=EpochLogger.COLUMNS)
+    resumed = f", resumed after epoch {resumed_from}" if resumed_from else ""
+    print(f"{len(history)} epochs in {seconds:.0f} s{resumed}; mixed precision {accel['mixed_precision']}, XLA "
+          f"{accel['jit_compile']}, {replicas} device(s); saved to {run / RunDir.MODEL}", file=stream, flush=True)
     return TrainResult(model, history, config, prep, run, seconds, resumed_from)
 
 

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from helpers import appendix, plots, report  # noqa: E402
+from helpers import appendix, architectures, plots, report  # noqa: E402
 from helpers.experiments import EXPERIMENTS, experiments_for  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
 
@@ -72,12 +72,12 @@ def test_model_table_and_architectures(tmp_path):
     fake_run(tmp_path, "a", "vgg11", "mnist", 0.9)
     fake_run(tmp_path, "b", "resnet18", "mnist", 0.8)
     finished = appendix.finished_runs(tmp_path)
-    table = appendix.model_table(finished).set_index("model")
+    table = architectures.model_table(finished).set_index("model")
     assert table.loc["vgg11", "params (M)"] == 2.0 and table.loc["vgg11", "GFLOPs"] == 0.3
     assert table.loc["resnet18", "s/epoch"] == 5.0 and table.loc["resnet18", "inference img/s"] == 500.0
-    summaries = appendix.architecture_summaries(finished, tmp_path)
+    summaries = architectures.architecture_summaries(finished, tmp_path)
     assert list(summaries) == ["resnet18 on mnist (28, 28, 1)", "vgg11 on mnist (28, 28, 1)"]
-    assert appendix.model_table(appendix.finished_runs(tmp_path / "none")).empty
+    assert architectures.model_table(appendix.finished_runs(tmp_path / "none")).empty
     only = appendix.results_table(finished, [EXPERIMENTS["r2_vgg16_mnist"]]).set_index("experiment")
     assert np.isnan(only.loc["r2_vgg16_mnist", "ours (%)"]) and only.loc["r2_vgg16_mnist", "status"] == "missing"
 
@@ -190,7 +190,7 @@ def test_architecture_figures_once_per_model_and_shape_with_the_blocks(tmp_path)
     fake_run(tmp_path, "c", "plain18", "mnist", 0.7)
     fake_run(tmp_path, "d", "googlenet", "mnist", 0.7)
     fake_run(tmp_path, "e", "report_resnet50", "mnist", 0.7)  # no stage picture for the replica: its summary
-    figures = appendix.architecture_figures(appendix.finished_runs(tmp_path), tmp_path)
+    figures = architectures.architecture_figures(appendix.finished_runs(tmp_path), tmp_path)
     names = [name for _, name, _ in figures]
     assert sorted(names) == sorted(["arch_vgg11_28x28x1", "arch_resnet18_28x28x1", "arch_residual_blocks",
                                     "arch_plain18_28x28x1", "arch_googlenet_28x28x1", "arch_inception_3a"])

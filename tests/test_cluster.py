@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import run_all  # noqa: E402
-from helpers import claims, jobs  # noqa: E402
+from helpers import claims, folder, jobs, markers, workers  # noqa: E402
 from helpers.experiments import EXPERIMENTS, experiments_for  # noqa: E402
 from helpers.report import xelatex_available  # noqa: E402
 
@@ -151,7 +151,7 @@ def test_the_worker_checks_again_once_it_holds_the_claim(tmp_path, monkeypatch):
     monkeypatch.setattr(run_all.signal, "signal", lambda *a: None)
     exp = EXPERIMENTS[TRAINED]
     job = jobs.Job(exp, {}, tmp_path, None, 0.0, "me")
-    jobs.write_result(tmp_path, TRAINED, "ok", None, 12.0, "the other worker")
+    markers.write_result(tmp_path, TRAINED, "ok", None, 12.0, "the other worker")
     (tmp_path / "runs" / TRAINED).mkdir(parents=True)
     (tmp_path / "runs" / TRAINED / "metrics.json").write_text("{}")  # finished after we planned it
     assert run_all.worker(str(job.spec)) == 0
@@ -198,8 +198,8 @@ def test_the_summary_describes_the_folder_not_the_share(tmp_path, monkeypatch, c
     monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [finished, held, failed])
     (tmp_path / "runs" / TRAINED).mkdir(parents=True)
     (tmp_path / "runs" / TRAINED / "metrics.json").write_text(json.dumps({"test_accuracy": 0.5}))
-    jobs.write_result(tmp_path, failed.name, "failed", "ValueError: boom", 3.0, "node-c pid 7")
-    claims.claim(run_all.claim_path(tmp_path, held.name), worker="node-a pid 1")  # alive: this very process
+    markers.write_result(tmp_path, failed.name, "failed", "ValueError: boom", 3.0, "node-c pid 7")
+    claims.claim(workers.claim_path(tmp_path, held.name), worker="node-a pid 1")  # alive: this very process
     assert run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path), "--shard", "1/3"]) == 1
     summary = pd.read_csv(tmp_path / "summary.csv").set_index("experiment")
     assert summary["status"].to_dict() == {TRAINED: "skipped (finished)", "data_overview": "running elsewhere",
@@ -212,27 +212,27 @@ def test_the_summary_describes_the_folder_not_the_share(tmp_path, monkeypatch, c
 
 def test_the_last_worker_builds_the_report_and_report_only_waits_for_the_others(tmp_path, capsys):
     selected = [EXPERIMENTS["data_overview"], EXPERIMENTS["evaluation_appendix"]]
-    first, second = run_all.Registration(tmp_path, worker="first"), run_all.Registration(tmp_path, worker="second")
-    assert "1 other worker(s) still running (second)" in run_all.last_to_finish(first, selected, tmp_path)
-    assert "1 experiment(s) neither finished nor failed yet (data_overview)" in run_all.last_to_finish(
+    first, second = workers.Registration(tmp_path, worker="first"), workers.Registration(tmp_path, worker="second")
+    assert "1 other worker(s) still running (second)" in folder.last_to_finish(first, selected, tmp_path)
+    assert "1 experiment(s) neither finished nor failed yet (data_overview)" in folder.last_to_finish(
         second, selected, tmp_path)  # the last worker, but the folder is not complete: no partial report
-    jobs.write_result(tmp_path, "data_overview", "failed", "boom", 1.0, "third")
-    third = run_all.Registration(tmp_path, worker="third")
-    assert run_all.last_to_finish(third, selected, tmp_path) is None  # failed counts as settled
+    markers.write_result(tmp_path, "data_overview", "failed", "boom", 1.0, "third")
+    third = workers.Registration(tmp_path, worker="third")
+    assert folder.last_to_finish(third, selected, tmp_path) is None  # failed counts as settled
     assert not list((tmp_path / ".run_all" / "workers").iterdir())
-    me = run_all.Registration(tmp_path, worker="report")
-    other = run_all.Registration.__new__(run_all.Registration)  # a worker of another machine, beating
+    me = workers.Registration(tmp_path, worker="report")
+    other = workers.Registration.__new__(workers.Registration)  # a worker of another machine, beating
     other.path = tmp_path / ".run_all" / "workers" / "node-b.1"
     other.path.write_text(json.dumps({"host": "node-b", "pid": 1, "worker": "node-b pid 1"}))
-    held = run_all.claim_path(tmp_path, "data_overview")
+    held = workers.claim_path(tmp_path, "data_overview")
     held.write_text(json.dumps({"host": "node-b", "pid": 2, "worker": "node-b pid 2"}))
     t0 = time.monotonic()
-    assert run_all.wait_for_others(selected, tmp_path, 1.0, me.path) == ["data_overview"]
+    assert folder.wait_for_others(selected, tmp_path, 1.0, me.path) == ["data_overview"]
     assert 1.0 <= time.monotonic() - t0 < 5
     assert "Waiting (up to 1 s) for 1 worker(s) and 1 running experiment(s): data_overview" in capsys.readouterr().out
     other.path.unlink()
     held.unlink()
-    assert run_all.wait_for_others(selected, tmp_path, 60.0, me.path) == []  # nothing left: at once
+    assert folder.wait_for_others(selected, tmp_path, 60.0, me.path) == []  # nothing left: at once
     me.close()
 
 
@@ -284,12 +284,12 @@ def slurm_folder(tmp_path_factory):
     task = lambda i, log: start(["bash", str(train), *args], out, tmp / log,  # noqa: E731
                                 {**array, "SLURM_ARRAY_TASK_ID": str(i)})
     tasks = {i: task(i, f"task{i}.txt") for i in (1, 2, 3)}
-    claim, log, t0 = run_all.claim_path(out, TRAINED), out / "logs" / f"{TRAINED}.log", time.monotonic()
+    claim, log, t0 = workers.claim_path(out, TRAINED), out / "logs" / f"{TRAINED}.log", time.monotonic()
     while not (log.is_file() and f"executing {TRAINED}" in log.read_text()):  # the training's execution began
         assert time.monotonic() - t0 < 300 and tasks[victim].poll() is None, (tmp / f"task{victim}.txt").read_text()
         time.sleep(0.2)
     time.sleep(2)
-    child = run_all.read_holder(claim).record["pid"]
+    child = claims.read_holder(claim).record["pid"]
     for group in (child, tasks[victim].pid):  # the notebook's worker and kernel, and run_all itself
         os.killpg(group, signal.SIGKILL)
     tasks[victim].wait()

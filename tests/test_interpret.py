@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from helpers import interpret, interpret_plots, tensorboard
+from helpers import interpret, interpret_plots, tensorboard, trained_runs
 from helpers.models import MODEL_NAMES, build_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,8 +131,8 @@ def test_logits_model_drops_the_softmax():
 
 
 def test_no_run_gives_one_clear_line(tmp_path):
-    with pytest.raises(interpret.NoRunError) as e:
-        interpret.best_run(tmp_path)
+    with pytest.raises(trained_runs.NoRunError) as e:
+        trained_runs.best_run(tmp_path)
     message = str(e.value)
     assert "\n" not in message and "found: nothing" in message and "run_all.py --profile smoke" in message
 

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers import evaluation, plots  # noqa: E402
+from helpers import evaluation, image_plots, plots  # noqa: E402
 
 CLASS_NAMES = ["cat", "dog", "ship"]
 RNG = np.random.default_rng(0)
@@ -44,7 +44,7 @@ def no_open_figures():
 
 def test_image_grid_draws_every_image_without_ticks():
     gray = RNG.integers(0, 256, (10, 28, 28, 1), dtype=np.uint8)
-    fig = plots.image_grid(gray, titles=[f"#{i}" for i in range(10)], ncols=4, title="digits")
+    fig = image_plots.image_grid(gray, titles=[f"#{i}" for i in range(10)], ncols=4, title="digits")
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 10 and n_images(fig) == 10
     assert fig.axes[0].images[0].get_cmap().name == "gray"
@@ -56,14 +56,14 @@ def test_image_grid_draws_every_image_without_ticks():
 
 def test_image_grid_rgb_floats_and_colors():
     rgb = RNG.normal(size=(3, 32, 32, 3)).astype(np.float32)  # standardised images are rescaled for display
-    fig = plots.image_grid(rgb, titles=["x", "y", "z"], title_colors=["red", "green", "red"])
+    fig = image_plots.image_grid(rgb, titles=["x", "y", "z"], title_colors=["red", "green", "red"])
     shown = fig.axes[0].images[0].get_array()
     assert shown.shape == (32, 32, 3) and shown.min() >= 0 and shown.max() <= 1
     assert to_hex(fig.axes[1].title.get_color()) == to_hex("green")
 
 
 def test_image_grid_with_no_images_still_returns_a_figure():
-    fig = plots.image_grid(np.zeros((0, 8, 8, 1)), title="misclassified")
+    fig = image_plots.image_grid(np.zeros((0, 8, 8, 1)), title="misclassified")
     assert isinstance(fig, Figure) and n_images(fig) == 0
     assert "misclassified" in fig.axes[0].texts[0].get_text()
 
@@ -71,7 +71,7 @@ def test_image_grid_with_no_images_still_returns_a_figure():
 def test_plot_class_samples_one_labelled_row_per_class():
     y = np.array([0] * 6 + [1] * 2 + [2] * 5)  # "dog" has only 2 samples: its row keeps 2 empty cells
     x = RNG.integers(0, 256, (len(y), 28, 28, 1), dtype=np.uint8)
-    fig = plots.plot_class_samples(x, y, CLASS_NAMES, per_class=4)
+    fig = image_plots.plot_class_samples(x, y, CLASS_NAMES, per_class=4)
     assert len(fig.axes) == 12 and n_images(fig) == 4 + 2 + 4
     assert [fig.axes[row * 4].get_ylabel() for row in range(3)] == CLASS_NAMES
 
@@ -79,7 +79,7 @@ def test_plot_class_samples_one_labelled_row_per_class():
 def test_plot_predictions_titles_and_colors():
     x = RNG.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     y_true, y_pred = np.array([0, 1, 2, 2]), np.array([0, 2, 2, 1])
-    fig = plots.plot_predictions(x, y_true, y_pred, CLASS_NAMES, indices=[0, 1], title="some predictions")
+    fig = image_plots.plot_predictions(x, y_true, y_pred, CLASS_NAMES, indices=[0, 1], title="some predictions")
     assert n_images(fig) == 2
     assert fig.axes[0].get_title() == "true: cat\npred: cat"
     assert fig.axes[1].get_title() == "true: dog\npred: ship"
@@ -173,14 +173,14 @@ def test_plot_per_class_metrics_from_dict_and_frame():
 
 
 def test_plot_pixel_histogram_one_curve_per_channel():
-    fig = plots.plot_pixel_histogram(RNG.integers(0, 256, (5, 8, 8, 3), dtype=np.uint8))
+    fig = image_plots.plot_pixel_histogram(RNG.integers(0, 256, (5, 8, 8, 3), dtype=np.uint8))
     ax = fig.axes[0]
     assert len(ax.patches) == 3
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert [label.split()[0] for label in labels] == ["red", "green", "blue"]
     counts = ax.patches[0].get_data().values
     assert counts.sum() == pytest.approx(1.0)
-    fig = plots.plot_pixel_histogram(RNG.random((5, 8, 8)).astype(np.float32), channel_names=["intensity"])
+    fig = image_plots.plot_pixel_histogram(RNG.random((5, 8, 8)).astype(np.float32), channel_names=["intensity"])
     assert len(fig.axes[0].patches) == 1 and "intensity" in fig.axes[0].get_legend().get_texts()[0].get_text()
 
 

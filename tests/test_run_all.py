@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import run_all  # noqa: E402
-from helpers import claims, jobs  # noqa: E402
+from helpers import claims, markers, preflight, workers  # noqa: E402
 from helpers.experiments import EXPERIMENTS, NOTEBOOKS, PROFILES, Experiment, experiments_for  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def test_smoke_profile_runs_every_notebook(smoke):
 def test_smoke_runs_write_complete_run_directories(smoke):
     out, _, _ = smoke
     for exp in experiments_for("smoke"):
-        if not jobs.is_training(exp):
+        if not markers.is_training(exp):
             continue
         run = out / "runs" / exp.name
         for name in ("config.json", "history.csv", "metrics.json", "predictions.npz", "summary.txt", "model.keras",
@@ -72,7 +72,7 @@ def test_second_run_skips_finished_experiments(smoke):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert seconds < 240, seconds  # only the appendix runs again
     summary = pd.read_csv(out / "summary.csv").set_index("experiment")
-    trained = [e.name for e in experiments_for("smoke") if jobs.is_training(e)]
+    trained = [e.name for e in experiments_for("smoke") if markers.is_training(e)]
     assert (summary.loc[trained, "status"] == "skipped (finished)").all()
     assert summary.loc["evaluation_appendix", "status"] == "ok"  # the appendix always refreshes
     listing = subprocess.run([sys.executable, "run_all.py", "--profile", "smoke", "--list", "--output-dir", str(out)],
@@ -146,8 +146,8 @@ def test_unwritable_output_dir(tmp_path, capsys):
 
 
 def test_no_data_and_no_network_names_both_ways_out(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(run_all, "_online", lambda *a, **k: False)
-    monkeypatch.setattr(run_all, "_keras_cached", lambda dataset: False)
+    monkeypatch.setattr(preflight, "_online", lambda *a, **k: False)
+    monkeypatch.setattr(preflight, "_keras_cached", lambda dataset: False)
     t0 = time.perf_counter()
     assert run_all.main(["--output-dir", str(tmp_path)]) == 2  # no flags: the quick profile
     err = capsys.readouterr().err
@@ -166,7 +166,7 @@ def test_shards_partition_the_matrix():
 def test_an_experiment_another_process_runs_is_left_alone(tmp_path, monkeypatch):
     monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [EXPERIMENTS["data_overview"]])
     # as a second run_all's worker would hold it (a live process of this machine: this one)
-    claims.claim(run_all.claim_path(tmp_path, "data_overview"), worker="the other run_all")
+    claims.claim(workers.claim_path(tmp_path, "data_overview"), worker="the other run_all")
     code = run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path)])
     assert code == 0
     summary = pd.read_csv(tmp_path / "summary.csv")

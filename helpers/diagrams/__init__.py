@@ -10,13 +10,9 @@ Each function returns a matplotlib ``Figure`` made without pyplot (nothing to cl
 PNG in JupyterLab, Colab and the PDF report). Drawings use inches: one axes spans the whole figure.
 """
 
+from helpers.diagrams.googlenet import googlenet_figure
 from helpers.diagrams.graphs import draw_graph, inception_figure, residual_blocks_figure
-from helpers.diagrams.networks import (
-           googlenet_figure,
-           plain_vs_residual_figure,
-           resnet_stages_figure,
-           vgg_figure,
-)
+from helpers.diagrams.networks import plain_vs_residual_figure, resnet_stages_figure, vgg_figure
 from helpers.diagrams.splits import split_figure
 
 __all__ = ["draw_graph", "googlenet_figure", "inception_figure", "plain_vs_residual_figure",

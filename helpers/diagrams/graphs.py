@@ -6,16 +6,7 @@ from __future__ import annotations
 import keras
 from matplotlib.figure import Figure
 
-from helpers.diagrams.drawing import (
-    FONT,
-    _arrow,
-    _box,
-    _canvas,
-    _color,
-    _label,
-    _shape,
-    _title,
-)
+from helpers.diagrams import drawing as draw
 from helpers.models.googlenet import INCEPTION, build_googlenet, inception
 from helpers.models.resnet import (
     STAGE_FILTERS,
@@ -23,7 +14,7 @@ from helpers.models.resnet import (
     basic_block,
     bottleneck_block,
 )
-from helpers.models.summary import _tensor_sources
+from helpers.models.summary import tensor_sources
 
 
 def _graph(model):
@@ -34,7 +25,7 @@ def _graph(model):
         parents = {n: list(layers)[max(i - 1, 0):i] for i, n in enumerate(layers)}
     else:
         config = {c["name"]: c for c in model.get_config()["layers"]}
-        sources = {n: [s.split("[")[0] for s in _tensor_sources(config[n].get("inbound_nodes", []))]
+        sources = {n: [s.split("[")[0] for s in tensor_sources(config[n].get("inbound_nodes", []))]
                    for n in layers}
         parents = {n: [p for p in sources[n] if p != n] for n in layers}
     children = {n: [c for c in layers if n in parents[c]] for n in layers}
@@ -82,7 +73,7 @@ def _graph(model):
             "nrows": max(row.values()) + 2}
 
 
-def _draw_graph(ax, graph, left, top, col_w, row_h, fontsize=FONT):
+def _draw_graph(ax, graph, left, top, col_w, row_h, fontsize=draw.FONT):
     """Draw a ``_graph`` layout from its top-left corner (left, top): a box per layer, an arrow per edge."""
     bw, bh, prefix, row = col_w * 0.9, row_h * 0.72, graph["model"].name, graph["row"]
 
@@ -94,16 +85,16 @@ def _draw_graph(ax, graph, left, top, col_w, row_h, fontsize=FONT):
 
     for n, layer in graph["layers"].items():
         lo, hi = graph["span"][n]
-        _box(ax, (x(lo) + x(hi)) / 2, y(row[n]), x(hi) - x(lo) + bw, bh, _label(layer), _shape(layer),
-             _color(layer), gid=f"{prefix}:{n}", fontsize=fontsize)
+        draw.box(ax, (x(lo) + x(hi)) / 2, y(row[n]), x(hi) - x(lo) + bw, bh, draw.layer_label(layer), draw.layer_shape(layer),
+             draw.layer_color(layer), gid=f"{prefix}:{n}", fontsize=fontsize)
     for p, c, lane in graph["edges"]:
-        _arrow(ax, (x(lane), y(row[p]) - bh / 2), (x(lane), y(row[c]) + bh / 2), gid=f"{prefix}:{p}->{c}")
+        draw.arrow(ax, (x(lane), y(row[p]) - bh / 2), (x(lane), y(row[c]) + bh / 2), gid=f"{prefix}:{p}->{c}")
     for n in graph["layers"]:
         if not any(e[0] == n for e in graph["edges"]):  # a model output
             lane = graph["span"][n][0]
-            _arrow(ax, (x(lane), y(row[n]) - bh / 2), (x(lane), y(row[n] + 1) + 0.08),
+            draw.arrow(ax, (x(lane), y(row[n]) - bh / 2), (x(lane), y(row[n] + 1) + 0.08),
                    gid=f"{prefix}:{n}->output")
-            ax.text(x(lane), y(row[n] + 1), "output", ha="center", va="center", fontsize=FONT, style="italic")
+            ax.text(x(lane), y(row[n] + 1), "output", ha="center", va="center", fontsize=draw.FONT, style="italic")
 
 
 def draw_graph(model, title=None) -> Figure:
@@ -113,8 +104,8 @@ def draw_graph(model, title=None) -> Figure:
     col_w, row_h, head = 1.7, 0.5, 0.45 + 0.2 * title.count("\n")
     longest = max(len(line) for line in title.split("\n"))  # about 0.095 in a character at 11 pt bold
     width = max(graph["ncols"] * col_w, 3.5, 0.095 * longest) + 0.4
-    fig, ax = _canvas(width, graph["nrows"] * row_h + head + 0.2)
-    _title(ax, title, graph["nrows"] * row_h + head + 0.08)
+    fig, ax = draw.canvas(width, graph["nrows"] * row_h + head + 0.2)
+    draw.title(ax, title, graph["nrows"] * row_h + head + 0.08)
     _draw_graph(ax, graph, (width - graph["ncols"] * col_w) / 2, graph["nrows"] * row_h + 0.1, col_w, row_h)
     return fig
 
@@ -136,11 +127,11 @@ def residual_blocks_figure() -> Figure:
                                                                          for t in (x, y)))
     col_w, row_h, gap, nrows = 1.25, 0.42, 0.2, max(g["nrows"] for g in graphs)
     width, top = sum(g["ncols"] for g in graphs) * col_w + gap * (len(graphs) - 1) + 0.3, nrows * row_h + 0.15
-    fig, ax = _canvas(width, top + 0.75)
+    fig, ax = draw.canvas(width, top + 0.75)
     left = 0.15
     for graph, title in zip(graphs, titles):
         panel, row = graph["ncols"] * col_w, graph["row"]
-        _title(ax, title, top + 0.65, x=left + panel / 2, fontsize=9)
+        draw.title(ax, title, top + 0.65, x=left + panel / 2, fontsize=9)
         _draw_graph(ax, graph, left, top, col_w, row_h, fontsize=7.5)
         p, c, lane = max(graph["edges"], key=lambda e: (e[2], row[e[1]] - row[e[0]]))  # the shortcut's edge
         ax.text(left + (lane + 0.5) * col_w + 0.05, top - (row[p] + row[c] + 1) / 2 * row_h, "shortcut",

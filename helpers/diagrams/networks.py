@@ -1,5 +1,5 @@
 """Whole networks, read from the built models (channels, pools, strides, shapes): VGG, ResNet stages, plain vs
-residual (ResNet Fig. 3), GoogLeNet."""
+residual (ResNet Fig. 3). GoogLeNet is ``helpers.diagrams.googlenet``."""
 
 from __future__ import annotations
 
@@ -10,26 +10,12 @@ import matplotlib as mpl
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
-from helpers.diagrams.drawing import (
-    _COLORS,
-    EDGE,
-    FONT,
-    STRIDE_COLOR,
-    _arrow,
-    _box,
-    _canvas,
-    _color,
-    _label,
-    _shape,
-    _title,
-)
+from helpers.diagrams import drawing as draw
 from helpers.models import build_model
-from helpers.models.googlenet import AUX_AFTER, build_googlenet
 from helpers.models.resnet import (
     CONFIGS,
     build_resnet,
 )
-from helpers.models.summary import _tensor_sources
 
 
 def _columns_figure(title, subtitle, columns, col_w=1.45, row_h=0.42):
@@ -43,24 +29,24 @@ def _columns_figure(title, subtitle, columns, col_w=1.45, row_h=0.42):
     body = max(sum(height_of(box[0]) + gap for box in boxes) for _, boxes, _, _ in columns)
     side = max(column[3] for column in columns)
     width, height = len(columns) * col_w + 0.4, body + side + 1.5
-    fig, ax = _canvas(width, height)
-    _title(ax, title, height - 0.1, subtitle)
+    fig, ax = draw.canvas(width, height)
+    draw.title(ax, title, height - 0.1, subtitle)
     top, base = height - 0.75, height - 1.15 - body
     for i, (header, boxes, footer, square) in enumerate(columns):
         x, y = 0.2 + (i + 0.5) * col_w, top - 0.3
-        ax.text(x, top, header, ha="center", va="top", fontsize=FONT + 0.5, weight="bold")
+        ax.text(x, top, header, ha="center", va="top", fontsize=draw.FONT + 0.5, weight="bold")
         for j, (text, color, edge) in enumerate(boxes):
             if j:
-                _arrow(ax, (x, y + gap), (x, y), mutation_scale=7)
+                draw.arrow(ax, (x, y + gap), (x, y), mutation_scale=7)
             h = height_of(text)
-            _box(ax, x, y - h / 2, bw, h, text, color=color, ec=edge, lw=0.8 if edge == EDGE else 2.2)
+            draw.box(ax, x, y - h / 2, bw, h, text, color=color, ec=edge, lw=0.8 if edge == draw.EDGE else 2.2)
             y -= h + gap
         if i:
-            _arrow(ax, (x - col_w + bw / 2, top - 0.3 - row_h * 0.35), (x - bw / 2, top - 0.3 - row_h * 0.35))
+            draw.arrow(ax, (x - col_w + bw / 2, top - 0.3 - row_h * 0.35), (x - bw / 2, top - 0.3 - row_h * 0.35))
         if square:
             ax.add_patch(Rectangle((x - square / 2, base - (square + side) / 2), square, square, fc="#9ecae1",
                                    ec="0.3", lw=0.8))
-        ax.text(x, base - side - 0.1, footer, ha="center", va="top", fontsize=FONT + 0.5, weight="bold")
+        ax.text(x, base - side - 0.1, footer, ha="center", va="top", fontsize=draw.FONT + 0.5, weight="bold")
     return fig
 
 
@@ -85,24 +71,24 @@ def vgg_figure(name="vgg16", input_shape=(32, 32, 3)) -> Figure:
 
     def box(layer, shape=False):  # darker blue for more channels
         shade = (layer.filters.bit_length() - bits[0]) / max(bits[-1] - bits[0], 1) if layer in convs else 0
-        fill = mpl.colormaps["Blues"](0.15 + 0.45 * shade) if layer in convs else _color(layer)
-        return _label(layer) + (f" {_shape(layer)}" if shape else ""), fill, EDGE
+        fill = mpl.colormaps["Blues"](0.15 + 0.45 * shade) if layer in convs else draw.layer_color(layer)
+        return draw.layer_label(layer) + (f" {draw.layer_shape(layer)}" if shape else ""), fill, draw.EDGE
 
     def then(layer):  # the BatchNorm, ReLU and Dropout layers that follow ``layer`` in the chain
         follow, extras = [], keras.layers.BatchNormalization | keras.layers.Activation | keras.layers.Dropout
         for after in model.layers[model.layers.index(layer) + 1:]:
             if not isinstance(after, extras):
                 break
-            follow.append(_label(after))
+            follow.append(draw.layer_label(after))
         return " + ".join(follow)
 
-    own = _label(keras.layers.Activation(convs[0].activation))  # the reports' convs carry their ReLU
+    own = draw.layer_label(keras.layers.Activation(convs[0].activation))  # the reports' convs carry their ReLU
     recipe = f"each conv: 'same' padding, then {then(convs[0]) or own}"
     recipe += f"; each pool, then {then(pools[0])}" if pools and then(pools[0]) else ""
-    columns = [("input", [box(layer, shape=True) for layer in prelude], _shape(prelude[-1]), 0.8)]
-    columns += [(f"block {i}", [box(layer) for layer in block], _shape(block[-1]),
+    columns = [("input", [box(layer, shape=True) for layer in prelude], draw.layer_shape(prelude[-1]), 0.8)]
+    columns += [(f"block {i}", [box(layer) for layer in block], draw.layer_shape(block[-1]),
                  0.8 * block[-1].output.shape[1] / size) for i, block in enumerate(blocks, 1)]
-    columns.append(("classifier", [box(layer) for layer in head], _shape(head[-1]), 0))
+    columns.append(("classifier", [box(layer) for layer in head], draw.layer_shape(head[-1]), 0))
     sizes = "-".join(str(n) for n in [size] + [p.output.shape[1] for p in pools])
     return _columns_figure(f"{name}: {len(convs)} conv layers in {len(blocks)} blocks, {len(pools)} "
                            f"max-pools ({sizes} px)", f"{recipe}; squares: feature maps to scale; darker "
@@ -145,24 +131,24 @@ def resnet_stages_figure(name="resnet18", input_shape=(32, 32, 3)) -> Figure:
     size, kind, counts = model.input.shape[1], *CONFIGS[name.replace("plain", "resnet")]
 
     def conv(layer):
-        return _label(layer).removeprefix("Conv2D ")
+        return draw.layer_label(layer).removeprefix("Conv2D ")
 
     def block_box(b):
         lines = [conv(layer) for layer in b["convs"]]
         lines += [f"shortcut {conv(b['projection'])}"] if b["projection"] is not None else []
         strided = max(_stride(layer) for layer in b["convs"]) > 1
-        return "\n".join(lines), _COLORS["Conv2D"], STRIDE_COLOR if strided else EDGE
+        return "\n".join(lines), draw.COLORS["Conv2D"], draw.STRIDE_COLOR if strided else draw.EDGE
 
     def column(header, boxes, last):
-        return header, boxes, _shape(last), 0.8 * last.output.shape[1] / size
+        return header, boxes, draw.layer_shape(last), 0.8 * last.output.shape[1] / size
 
-    columns = [column("input", [("Input", "white", EDGE)], model.layers[0]),
-               column("stem", [(_label(c), _COLORS["Conv2D"], EDGE) for c in stem], stem[-1])]
+    columns = [column("input", [("Input", "white", draw.EDGE)], model.layers[0]),
+               column("stem", [(draw.layer_label(c), draw.COLORS["Conv2D"], draw.EDGE) for c in stem], stem[-1])]
     for stage in sorted({b["stage"] for b in blocks}):
         mine = [b for b in blocks if b["stage"] == stage]
         boxes = [block_box(b) for b in mine]
         columns.append(column(f"conv{stage}_x: {len(mine)} blocks", boxes, mine[-1]["out"]))
-    columns.append(("head", [(_label(layer), _color(layer), EDGE) for layer in head], _shape(head[-1]), 0))
+    columns.append(("head", [(draw.layer_label(layer), draw.layer_color(layer), draw.EDGE) for layer in head], draw.layer_shape(head[-1]), 0))
     return _columns_figure(f"{name}: stem, {len(counts)} stages of {kind} blocks {counts}, pool + dense",
                            "one box per block: its convs top to bottom (each + BatchNorm), + shortcut, ReLU; "
                            "orange: stride 2 (halves the size)", columns, col_w=1.5)
@@ -175,95 +161,34 @@ def plain_vs_residual_figure(depth=18) -> Figure:
     model, stem, blocks, head = _resnet_parts(f"resnet{depth}", (32, 32, 3))
     layers = [model.layers[0], *stem, *(c for b in blocks for c in b["convs"]), *head]
     row_h, bw = min(0.34, 10.5 / len(layers)), 1.75
-    bh, font = row_h * 0.72, min(FONT - 0.5, 25 * row_h)
+    bh, font = row_h * 0.72, min(draw.FONT - 0.5, 25 * row_h)
     xs = {f"plain-{depth}": 1.25, f"ResNet-{depth}": 3.65}
-    fig, ax = _canvas(6.2, len(layers) * row_h + 1.35)
+    fig, ax = draw.canvas(6.2, len(layers) * row_h + 1.35)
     top = len(layers) * row_h + 0.35
     n_convs = sum(isinstance(layer, keras.layers.Conv2D) for layer in layers)
-    _title(ax, f"plain-{depth} vs ResNet-{depth}: the same {n_convs} conv layers + 1 dense", top + 0.9,
+    draw.title(ax, f"plain-{depth} vs ResNet-{depth}: the same {n_convs} conv layers + 1 dense", top + 0.9,
            "orange: stride 2; arcs: shortcuts (solid: identity, dashed: 1x1 projection)")
 
     def y(i):
         return top - (i + 0.5) * row_h
 
     for header, x in xs.items():
-        ax.text(x, top + 0.05, header, ha="center", va="bottom", fontsize=FONT + 1.5, weight="bold")
+        ax.text(x, top + 0.05, header, ha="center", va="bottom", fontsize=draw.FONT + 1.5, weight="bold")
         ax.plot([x, x], [y(0), y(len(layers) - 1)], color="0.3", lw=0.9, zorder=0)
         for i, layer in enumerate(layers):
             strided = isinstance(layer, keras.layers.Conv2D) and _stride(layer) > 1
-            _box(ax, x, y(i), bw, bh, _label(layer), color=_color(layer), fontsize=font,
-                 ec=STRIDE_COLOR if strided else EDGE, lw=1.8 if strided else 0.8)
+            draw.box(ax, x, y(i), bw, bh, draw.layer_label(layer), color=draw.layer_color(layer), fontsize=font,
+                 ec=draw.STRIDE_COLOR if strided else draw.EDGE, lw=1.8 if strided else 0.8)
     index, x = {layer.name: i for i, layer in enumerate(layers)}, xs[f"ResNet-{depth}"]
     edge, reach, corner = x + bw / 2 + 0.03, x + bw / 2 + 0.2, row_h * 0.3  # slanted corners keep arcs apart
     for b in blocks:
         y0, y1 = y(index[b["convs"][0].name]) + row_h / 2, y(index[b["convs"][-1].name]) - row_h / 2
-        style = {"ls": "--", "color": STRIDE_COLOR} if b["projection"] is not None else {"color": "0.15"}
-        _arrow(ax, (x + 0.06, y0), (edge, y0), (reach, y0 - corner), (reach, y1 + corner), (edge, y1),
+        style = {"ls": "--", "color": draw.STRIDE_COLOR} if b["projection"] is not None else {"color": "0.15"}
+        draw.arrow(ax, (x + 0.06, y0), (edge, y0), (reach, y0 - corner), (reach, y1 + corner), (edge, y1),
                (x + 0.06, y1), gid=f"shortcut:{b['out'].name}", **style)
         ax.add_patch(Circle((x, y1), 0.055, fc="white", ec="0.15", lw=0.8, zorder=3))
         ax.text(x, y1, "+", ha="center", va="center", fontsize=6, zorder=4)
         if b["projection"] is not None:
-            ax.text(reach + 0.06, (y0 + y1) / 2, _label(b["projection"]).removeprefix("Conv2D "), va="center",
-                    fontsize=font, color=STRIDE_COLOR)
-    return fig
-
-
-def googlenet_figure(input_shape=(32, 32, 3)) -> Figure:
-    """GoogLeNet read from the built model: stem, inception modules (branch widths, their sum), pools, head,
-    and the auxiliary heads where ``AUX_AFTER`` attaches them (training only, with the kit's loss weight)."""
-    from helpers.recipes import BASE  # the auxiliary loss weight training uses
-
-    model = build_googlenet(input_shape)
-    config = {c["name"]: c for c in model.get_config()["layers"]}
-    groups = {}  # branch -> box -> layers: a conv shares its box with its BN and ReLU, a module is one box
-    for layer in model.layers:
-        first = layer.name.split("_")[0]
-        key = "_".join(layer.name.split("_")[:2]) if first == "inception" else re.sub(r"_(bn|relu)$", "",
-                                                                                        layer.name)
-        branch = first if first in AUX_AFTER.values() else "main"
-        groups.setdefault(branch, {}).setdefault(key, []).append(layer)
-
-    def text(key, group):
-        if key.startswith("inception_"):
-            widths = "+".join(str(t.shape[-1]) for t in group[-1].input)
-            return f"Inception {key.removeprefix('inception_')}", f"{widths} -> {_shape(group[-1])}"
-        return _label(group[0]), _shape(group[-1])
-
-    main = list(groups.pop("main").items())
-    owner = {layer.name: i for i, (_, group) in enumerate(main) for layer in group}
-    first_layer = {aux: next(iter(items.values()))[0] for aux, items in groups.items()}
-    attach = {aux: owner[_tensor_sources(config[layer.name]["inbound_nodes"])[0]]  # the box it branches off
-              for aux, layer in first_layer.items()}
-    row_h, bh, mw, aw = 0.4, 0.31, 2.3, 1.5
-    nrows = max(len(main) + 1, *(attach[aux] + len(items) + 3 for aux, items in groups.items()))
-    width, height = mw + 2 * (aw + 0.35) + 0.4, nrows * row_h + 0.95
-    fig, ax = _canvas(width, height)
-    modules = sum(key.startswith("inception_") for key, _ in main)
-    _title(ax, f"GoogLeNet on {'x'.join(map(str, input_shape))} images: {modules} inception modules, "
-               f"{len(groups)} auxiliary heads", height - 0.1, "inception boxes: branch widths "
-           "1x1+3x3+5x5+pool -> output;\nevery conv + BatchNorm + ReLU; dashed: auxiliary heads")
-
-    def y(r):
-        return height - 0.85 - (r + 0.5) * row_h
-
-    def column(x, items, start, w, gid, **style):
-        for r, (key, group) in enumerate(items, start):
-            color = _COLORS["Concatenate"] if key.startswith("inception_") else _color(group[0])
-            _box(ax, x, y(r), w, bh, *text(key, group), color=color, gid=f"{gid}:{key}", **style)
-            if r > start:
-                _arrow(ax, (x, y(r - 1) - bh / 2), (x, y(r) + bh / 2), mutation_scale=7)
-        _arrow(ax, (x, y(r) - bh / 2), (x, y(r + 1) + 0.1), mutation_scale=7)
-
-    xm = width / 2
-    column(xm, main, 0, mw, "main")
-    ax.text(xm, y(len(main)), "main output (the prediction)", ha="center", va="top", fontsize=FONT,
-            style="italic")
-    for k, (aux, items) in enumerate(groups.items()):
-        side, a = (1 if k % 2 == 0 else -1), attach[aux]  # alternate sides so that no edge crosses a head
-        xa = xm + side * (mw / 2 + 0.35 + aw / 2)
-        _arrow(ax, (xm + side * mw / 2, y(a)), (xa, y(a)), (xa, y(a + 1) + bh / 2),
-               gid=f"{main[a][1][-1].name}->{first_layer[aux].name}")
-        column(xa, list(items.items()), a + 1, aw, aux, ls="--")
-        ax.text(xa, y(a + 1 + len(items)), f"{aux} output: training only,\nloss weight "
-                f"{BASE['aux_loss_weight']:g}", ha="center", va="top", fontsize=FONT, style="italic")
+            ax.text(reach + 0.06, (y0 + y1) / 2, draw.layer_label(b["projection"]).removeprefix("Conv2D "), va="center",
+                    fontsize=font, color=draw.STRIDE_COLOR)
     return fig

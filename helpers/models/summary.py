@@ -15,7 +15,7 @@ import re
 __all__ = ["summary_text"]
 
 
-def _tensor_sources(node) -> list[str]:
+def tensor_sources(node) -> list[str]:
     """Names of the layers whose outputs feed a call, from ``get_config()``'s ``inbound_nodes`` (public)."""
     found = []
     if isinstance(node, dict):
@@ -25,10 +25,10 @@ def _tensor_sources(node) -> list[str]:
             found.append(name if (node_index, tensor_index) == (0, 0) else f"{name}[{node_index}][{tensor_index}]")
         else:
             for value in node.values():
-                found.extend(_tensor_sources(value))
+                found.extend(tensor_sources(value))
     elif isinstance(node, list | tuple):
         for value in node:
-            found.extend(_tensor_sources(value))
+            found.extend(tensor_sources(value))
     return found
 
 
@@ -37,7 +37,7 @@ def _rows(model) -> tuple[list[tuple[str, str, str, list[str]]], bool]:
     config = {layer["name"]: layer for layer in model.get_config().get("layers", [])}
     rows, consumers = [], {}
     for layer in model.layers:
-        inputs = _tensor_sources(config.get(layer.name, {}).get("inbound_nodes", []))
+        inputs = tensor_sources(config.get(layer.name, {}).get("inbound_nodes", []))
         for source in inputs:
             consumers[source] = consumers.get(source, 0) + 1
         try:
