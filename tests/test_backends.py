@@ -46,9 +46,8 @@ def without_tensorflow(tmp_path, backend="jax") -> dict:
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(PYTHONPATH=str(hook), KERAS_BACKEND=backend)
-    return env
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)  # the hook first
+    return {**os.environ, "PYTHONPATH": path, "KERAS_BACKEND": backend}
 
 
 def test_the_hook_hides_tensorflow(tmp_path):
