@@ -41,9 +41,6 @@ VARIANTS = {
     "best": ("best", {}),
     # Issue 13's single override of `best` (54.2% against best's 52.3% on 4,006 CIFAR-10 images, VGG-11, 8 epochs).
     "best+adamw": ("best", {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}),
-    # bench/tune.py's winner at 8 epochs (VGG-11, 1,853 CIFAR-10 sample images, 20 Optuna trials; val 47.0%).
-    "tuned8": ("best", {"optimizer": "adam", "lr": 3e-4, "weight_decay": 0.01, "label_smoothing": 0.15,
-                        "batch_size": 32, "warmup_fraction": 0.2}),
 }
 
 
