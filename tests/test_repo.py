@@ -33,7 +33,10 @@ def test_dependencies_have_no_upper_pins_on_colab_packages():
     # JupyterLab (and its jupyter-server 2) never goes onto Colab, whose own server it would replace.
     assert "jupyterlab" not in deps and any(d.startswith("jupyterlab") for d in project["optional-dependencies"]["lab"])
     assert any(d.startswith("pytest") for d in project["optional-dependencies"]["dev"])
-    assert "cnn-course-kit[lab]" in project["optional-dependencies"]["dev"]
+    # dev brings the lab (browser tests) and jax (tests/test_backends.py) extras.
+    dev_extras = [d for d in project["optional-dependencies"]["dev"] if d.startswith("cnn-course-kit[")]
+    assert len(dev_extras) == 1, dev_extras
+    assert set(dev_extras[0][len("cnn-course-kit["):-1].split(",")) == {"lab", "jax"}, dev_extras
 
 
 def test_ci_runs_the_readme_test_command():
