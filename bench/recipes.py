@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
 from helpers.evaluation import evaluate_run  # noqa: E402
-from helpers.recipes import make_config  # noqa: E402
+from helpers.recipes import BASE, RECIPES, SMALL_BUDGET_SETTINGS, make_config  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
 from helpers.training import train  # noqa: E402
 
@@ -41,6 +41,11 @@ VARIANTS = {
     "best": ("best", {}),
     # Issue 13's single override of `best` (54.2% against best's 52.3% on 4,006 CIFAR-10 images, VGG-11, 8 epochs).
     "best+adamw": ("best", {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}),
+    # `best` with its large-budget settings (the references' SGD) whatever the budget: what `best` was before
+    # its small-budget band.
+    "best-sgd": ("best", {k: RECIPES["best"]["defaults"].get(k, BASE[k]) for k in SMALL_BUDGET_SETTINGS}),
+    # `best` with its small-budget settings (AdamW, bench/tune.py's 8-epoch winner) whatever the budget.
+    "best-adamw": ("best", dict(SMALL_BUDGET_SETTINGS)),
 }
 
 
@@ -64,10 +69,12 @@ def main(argv=None) -> int:
 
     try:
         variants = [VARIANTS.get(r, (r, {})) for r in args.recipes]
-        configs = [(m, name, make_config(recipe, m, args.dataset, **{**over, "epochs": e, "seed": args.seed}))
-                   for e in args.epochs for m in args.models for name, (recipe, over) in zip(args.recipes, variants)]
         ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
                           train_size=count(args.train_size), test_size=count(args.test_size), seed=args.seed)
+        # train_size: the images this split trains on, so that `best` picks its band by this run's budget.
+        configs = [(m, name, make_config(recipe, m, args.dataset, train_size=len(ds.y_train),
+                                         **{**over, "epochs": e, "seed": args.seed}))
+                   for e in args.epochs for m in args.models for name, (recipe, over) in zip(args.recipes, variants)]
     except (ValueError, OSError) as err:  # unknown model/recipe, epochs < 1, missing or unreadable files, bad sizes
         p.error(str(err))
     hw = environment_info()["hardware"]
@@ -80,7 +87,7 @@ def main(argv=None) -> int:
             result = train(cfg, ds, RunDir(out, f"{model}-{recipe}-{cfg['epochs']}"), stream=io.StringIO())
             metrics = evaluate_run(result, ds)
             rows.append({"model": model, "recipe": recipe, "epochs": cfg["epochs"],
-                         "batch": cfg["batch_size"], "optimizer": cfg["optimizer"], "lr": cfg["lr"],
+                         "images seen": cfg["images_seen"], "batch": cfg["batch_size"], "optimizer": cfg["optimizer"], "lr": cfg["lr"],
                          "weight decay": cfg["weight_decay"], "label smoothing": cfg["label_smoothing"],
                          "best val acc": round(float(result.history["val_accuracy"].max()), 4),
                          "test accuracy": round(metrics["test_accuracy"], 4),

@@ -156,10 +156,12 @@ def main(argv=None) -> int:
         return int(v) if v is not None and v >= 1 else v
 
     try:
-        base = make_config("best", args.model, args.dataset, epochs=args.epochs, seed=args.seed)
         # test_size=1: the test split is not part of the search (one image is loaded and never looked at).
         ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
                           train_size=count(args.train_size), test_size=1, seed=args.seed)
+        # `best` as it is for this budget (its budget rule reads the images this split trains on).
+        base = make_config("best", args.model, args.dataset, train_size=len(ds.y_train), epochs=args.epochs,
+                           seed=args.seed)
     except (ValueError, OSError) as err:
         p.error(str(err))
     hw = environment_info()["hardware"]

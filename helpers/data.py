@@ -25,15 +25,18 @@ __all__ = [
     "DATASET_NAMES",
     "Dataset",
     "DatasetError",
+    "OFFICIAL_TRAIN_IMAGES",
     "load_dataset",
     "load_test_split",
     "synthetic_arrays",
+    "training_images",
 ]
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 _CLASSES = {"mnist": MNIST_CLASSES, "cifar10": CIFAR10_CLASSES}
 DATASET_NAMES = tuple(SHAPES)
+OFFICIAL_TRAIN_IMAGES = {"mnist": 60_000, "cifar10": 50_000}  # the official training sets (before any split)
 
 
 @dataclass
@@ -144,6 +147,15 @@ def _count(size: int | float, n: int, what: str) -> int:
     if size != int(size) or size < 1:
         raise ValueError(f"{what}={size!r} must be a fraction in (0, 1) or a whole count >= 1.")
     return int(size)
+
+
+def training_images(name: str, val_size: int | float, train_size: int | float | None = None,
+                    available: int | None = None) -> int:
+    """The images one epoch trains on, as ``load_dataset`` would split them: ``available`` training images
+    (None: the official training set), less the validation split, then ``train_size`` of the rest."""
+    n = OFFICIAL_TRAIN_IMAGES[_check_name(name)] if available is None else int(available)
+    rest = n - _count(val_size, n, "val_size")
+    return rest if train_size is None else min(rest, _count(train_size, rest, "train_size"))
 
 
 def _split(x, y, size, seed, what, keep=False):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["compare_with_reports", "figure_saver", "reports_table", "show_evaluation", "show_figure", "test_summary"]
+__all__ = ["budget_table", "compare_with_reports", "figure_saver", "reports_table", "show_evaluation", "show_figure", "test_summary"]
 
 
 def show_figure(fig, folder: str | Path, name: str) -> None:
@@ -107,3 +107,24 @@ def show_evaluation(result, metrics: dict, ds, experiment: str = "", subset: boo
                     folder, name)
     display(Markdown("### Beside the reports"))
     print(compare_with_reports(metrics, experiment, subset))
+
+
+def budget_table(config: dict) -> pd.DataFrame:
+    """A recipe's budget rule as a table (one row a band: up to how many images seen, the settings it sets), the
+    band that ``config``'s run falls in marked."""
+    from helpers.recipes import BASE, RECIPES, budget_settings
+
+    recipe = RECIPES[config["recipe"]]
+    bands = recipe.get("budget", [])
+    if not bands:
+        return pd.DataFrame({"settings": ["one set for every budget"]}, index=[config["recipe"]])
+    chosen = budget_settings(config["recipe"], config["images_seen"])
+    keys = list(dict.fromkeys(k for _, values in bands for k in values))
+    rows = []
+    for limit, values in bands:
+        shown = {k: values.get(k, recipe["defaults"].get(k, BASE[k])) for k in keys}
+        rows.append({"images seen (epochs x training images)": "any more" if limit is None else f"up to {limit:,}",
+                     "settings": ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                           for k, v in shown.items()),
+                     "this run": f"<- {config['images_seen']:,} images seen" if values == chosen else ""})
+    return pd.DataFrame(rows)

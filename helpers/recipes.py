@@ -15,7 +15,7 @@ import numpy as np
 
 from helpers.pipeline import AUGMENTATIONS
 
-__all__ = ["BASE", "LOSSES", "OPTIMIZERS", "RECIPES", "SCHEDULES", "budget_settings", "check_config", "make_config"]
+__all__ = ["BASE", "LOSSES", "SMALL_BUDGET", "SMALL_BUDGET_SETTINGS", "OPTIMIZERS", "RECIPES", "SCHEDULES", "budget_settings", "check_config", "make_config"]
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -53,6 +53,12 @@ BASE = {
     "recalibrate_bn": True,  # re-estimate batch-norm statistics on training images after the last epoch
     "tensorboard": False,  # True: Keras' TensorBoard logs in <run>/tensorboard (helpers.tensorboard)
 }
+
+# `best` below SMALL_BUDGET images seen (CPU-sized runs: 8-30 epochs of a few thousand images): AdamW with a low
+# peak lr, small batches (more steps from few images) and strong label smoothing; above it the references' SGD.
+SMALL_BUDGET = 100_000
+SMALL_BUDGET_SETTINGS = {"optimizer": "adam", "lr": 3e-4, "weight_decay": 0.01, "label_smoothing": 0.15,
+                         "batch_size": 32, "warmup_fraction": 0.2}
 
 # Recipes: defaults, then rules matched against "<model>/<dataset>" in order (later rules win).
 RECIPES = {
@@ -92,7 +98,8 @@ RECIPES = {
         # 5e-4 itself: 0.02 x 5e-4 = 1e-5 per step, 10x weaker than meant at this lr and 50x weaker than the
         # references' per-step decay. Searched with bench/tune.py (Optuna) on CIFAR-10 samples (issue 13).
         "about": "Ours: SGD + Nesterov, one-cycle, label smoothing, weight decay (PyTorch's meaning), augmentation, "
-                 "batch 128; settings by budget (epochs): see 'budget'.",
+                 "batch 128; below 100,000 images seen (epochs x training images) AdamW lr 3e-4, batch 32, label "
+                 "smoothing 0.15: see 'budget'.",
         "defaults": {"epochs": 30, "batch_size": 128, "optimizer": "sgd_momentum", "nesterov": True, "lr": 0.02,
                      "schedule": "onecycle", "weight_decay": 5e-4, "label_smoothing": 0.1,
                      "normalization": "standardize", "val_size": 0.1},  # 5,000 of CIFAR-10's 50,000
@@ -100,24 +107,26 @@ RECIPES = {
             ("*/mnist", {"epochs": 15, "augment": "shift_rotate"}),
             ("*/cifar10", {"augment": "flip_crop"}),
         ],
-        # Settings by budget, as data: (max epochs, settings); the first band with max epochs >= the run's epochs
-        # wins (None: no bound); explicit parameters still win over it. The rule is keyed on epochs because that is
-        # what a user sets and what make_config sees (the optimizer steps also depend on the training-set size,
-        # known only inside train()). Issue 13's CPU-sized search (bench/tune.py, VGG-11, CIFAR-10 samples of
-        # 300-1,200 images, 80-150 steps a run) was inconclusive: SGD + Nesterov led at 8 epochs (val 35.7% vs
-        # AdamW 22.0% when pruned at epoch 4), AdamW led at 30 epochs on 300 images (32.5% vs 28.0%), both within
-        # the noise of 200-300 validation images. So one band holds every budget until a larger search (GPU,
-        # bench/tune.py) finds a budget-dependent winner; then a band goes here, e.g.
-        # (12, {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}).
+        # Settings by budget, as data: (max images seen, settings). A run's budget is the images it sees,
+        # epochs x training images per epoch (make_config's train_size; the official training set when it is
+        # not given), i.e. its optimizer steps x batch size. The first band whose bound holds it wins (None: no
+        # bound); explicit parameters still win over it. Issue 13's searches (bench/tune.py, Optuna, VGG-11,
+        # CIFAR-10 samples): see SEARCHED below.
         "budget": [
+            (SMALL_BUDGET, SMALL_BUDGET_SETTINGS),
             (None, {}),
         ],
     },
 }
 
-def make_config(recipe: str, model: str, dataset: str, **overrides) -> dict:
-    """The settings of one run: the recipe's values for ``model``/``dataset``, then ``overrides`` (None = keep)."""
-    from helpers.data import DATASET_NAMES
+def make_config(recipe: str, model: str, dataset: str, train_size: int | float | None = None, **overrides) -> dict:
+    """The settings of one run: the recipe's values for ``model``/``dataset``, then ``overrides`` (None = keep).
+
+    ``train_size`` is the run's training set as ``load_dataset`` takes it (a count, or a fraction of the training
+    split; None: all of the official set): with the epochs it sets the budget (``images_seen``) that a recipe's
+    ``budget`` rule reads. For files other than the official ones (a sample), pass the count itself.
+    """
+    from helpers.data import DATASET_NAMES, training_images
     from helpers.models import MODEL_NAMES
 
     if recipe not in RECIPES:
@@ -134,17 +143,23 @@ def make_config(recipe: str, model: str, dataset: str, **overrides) -> dict:
     unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise ValueError(f"Unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(config))}.")
-    config.update(budget_settings(recipe, overrides.get("epochs") or config["epochs"]))
-    config.update({k: v for k, v in overrides.items() if v is not None})
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+    epochs = explicit.get("epochs", config["epochs"])
+    val_size = explicit.get("val_size", config["val_size"])
+    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+    config["images_seen"] = int(epochs) * training_images(dataset, val_size, train_size)
+    config.update(budget_settings(recipe, config["images_seen"]))
+    config.update(explicit)
     check_config(config)
     return config
 
 
-def budget_settings(recipe: str, epochs: int) -> dict:
-    """The settings a recipe's ``budget`` rule gives a run of ``epochs`` epochs: the first band whose upper bound
-    (``max_epochs``, None = no bound) is at least ``epochs``; {} for recipes without a budget rule."""
-    for max_epochs, values in RECIPES[recipe].get("budget", []):
-        if max_epochs is None or epochs <= max_epochs:
+def budget_settings(recipe: str, images_seen: int) -> dict:
+    """The settings a recipe's ``budget`` rule gives a run that sees ``images_seen`` training images (epochs x
+    images per epoch): the first band whose bound (None = no bound) is at least that; {} without a budget rule."""
+    for max_images, values in RECIPES[recipe].get("budget", []):
+        if max_images is None or images_seen <= max_images:
             return dict(values)
     return {}
 

@@ -10,7 +10,7 @@ import pytest
 from helpers.data import _count, load_dataset
 from helpers.evaluation import evaluate_run
 from helpers.optim import keras_weight_decay, make_optimizer, make_schedule
-from helpers.recipes import RECIPES, budget_settings, make_config
+from helpers.recipes import RECIPES, SMALL_BUDGET, SMALL_BUDGET_SETTINGS, budget_settings, make_config
 from helpers.runs import RunDir, atomic_write, load_runs
 from helpers.training import train
 
@@ -72,14 +72,27 @@ def test_report1_rmsprop_steps_as_keras2_did():
 def test_best_picks_its_settings_by_budget():
     bands = RECIPES["best"]["budget"]
     assert bands and bands[-1][0] is None  # every budget falls in a band
-    short, long = make_config("best", "vgg11", "cifar10", epochs=8), make_config("best", "vgg11", "cifar10", epochs=30)
-    assert {k: short[k] for k in budget_settings("best", 8)} == budget_settings("best", 8)
-    assert {k: long[k] for k in budget_settings("best", 30)} == budget_settings("best", 30)
-    assert make_config("best", "vgg11", "cifar10")["epochs"] == 30  # the recipe's own budget
-    # An explicit setting beats the budget rule; the rule follows the epochs actually run.
-    assert make_config("best", "vgg11", "cifar10", epochs=8, optimizer="rmsprop")["optimizer"] == "rmsprop"
+    # The budget is images seen: epochs x training images (the official set less the validation split by default).
+    full = make_config("best", "vgg11", "cifar10")
+    assert full["epochs"] == 30 and full["images_seen"] == 30 * 45_000
+    assert full["optimizer"] == "sgd_momentum" and full["batch_size"] == 128 and full["weight_decay"] == 5e-4
+    small = make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8)
+    assert small["images_seen"] == 9_600 <= SMALL_BUDGET
+    assert {k: small[k] for k in SMALL_BUDGET_SETTINGS} == SMALL_BUDGET_SETTINGS == budget_settings("best", 9_600)
+    # Fractions and counts as load_dataset takes them; a run of many epochs on few images leaves the small band.
+    assert make_config("best", "vgg11", "mnist", train_size=0.5, val_size=10_000)["images_seen"] == 15 * 25_000
+    assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=90)["optimizer"] == "sgd_momentum"
+    assert budget_settings("best", SMALL_BUDGET + 1) == {}
+    # An explicit setting beats the budget rule.
+    assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, optimizer="rmsprop")["optimizer"] == "rmsprop"
+    assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, batch_size=64)["batch_size"] == 64
     assert make_config("best", "resnet18", "mnist")["epochs"] == 15
     assert budget_settings("report2", 8) == {}
+    assert make_config("report2", "vgg11", "cifar10", train_size=100)["optimizer"] == "rmsprop"
+    with pytest.raises(ValueError, match="train_size=0 must be"):
+        make_config("best", "vgg11", "cifar10", train_size=0)
+    with pytest.raises(ValueError, match="Unknown setting.*images_seen"):
+        make_config("best", "vgg11", "cifar10", images_seen=5)
 
 
 def test_overrides_win_and_none_keeps_the_recipe():
