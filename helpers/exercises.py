@@ -92,6 +92,12 @@ def _registry() -> dict[str, Exercise]:
                  "VGG-13: two 3x3 convs in each of the five blocks."),
         Exercise("vgg_loop", "02_vgg.ipynb", "shown", vgg_loop,
                  "A number adds a 3x3 conv + ReLU, 'M' a 2x2 max-pool: the whole VGG idea in a loop."),
+        Exercise("budget_images", "02_vgg.ipynb", "predict",
+                 number(9600, "the images seen by 8 epochs on 1,200 training images",
+                         {1200: "1,200 is one epoch: the run makes 8 passes", 300: "300 is the optimizer steps at "
+                          "batch 32: each step sees a batch of 32 images", 8: "8 is the epochs: multiply by the "
+                          "images each epoch trains on"}),
+                 "8 x 1,200 = 9,600 images seen, far below 100,000: the small band (AdamW, batch 32)."),
         Exercise("one_cycle_lr", "02_vgg.ipynb", "code", one_cycle,
                  "Linear warm-up from peak/25 over the first 15% of steps, then a cosine down to peak/400."),
         Exercise("vgg11_experiment", "02_vgg.ipynb", "experiment", run_of("model", "vgg11", "VGG-11"),
