@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", required=True, help="folder with the official dataset files")
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"])
     p.add_argument("--models", nargs="+", default=["vgg16", "resnet18", "googlenet"])
-    p.add_argument("--recipes", nargs="+", default=list(VARIANTS),
+    p.add_argument("--recipes", nargs="+", default=["report2", "best", "best+adamw"],
                    help=f"variants: {', '.join(VARIANTS)} or any recipe name")
     p.add_argument("--epochs", type=int, nargs="+", default=[10], help="one or more budgets")
     p.add_argument("--train-size", type=float, default=None, help="training images (count or fraction)")
