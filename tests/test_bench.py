@@ -65,7 +65,14 @@ def test_tune_writes_a_trials_table(tmp_path, mnist_dir):
     table = pd.read_csv(out)
     assert list(table["trial"]) == [0, 1]
     assert list(table["name"]) == ["best", "issue13 override"]  # the baselines come first
-    assert list(table["optimizer"]) == ["sgd_momentum", "adam"] and table.loc[1, "weight_decay"] == 0.05
+    # Trial 0 is `best` as it is at this budget (1 epoch of 128 images: its small band, AdamW lr 3e-4).
+    from helpers.recipes import make_config
+
+    best = make_config("best", "vgg11", "mnist", train_size=128, epochs=1)
+    assert (best["optimizer"], best["lr"]) == ("adam", 3e-4)
+    assert table.loc[0, "optimizer"] == best["optimizer"] and table.loc[0, "lr"] == best["lr"]
+    assert table.loc[0, "batch_size"] == best["batch_size"] == 32
+    assert table.loc[1, "optimizer"] == "adam" and table.loc[1, "weight_decay"] == 0.05
     assert (table["epochs_run"] == 1).all() and table["val_accuracy"].between(0, 1).all()
     assert set(table["state"]) <= {"complete", "pruned"} and (table["seconds"] > 0).all()
     assert "test" not in " ".join(table.columns)  # the search never looks at the test split
