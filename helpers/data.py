@@ -149,11 +149,10 @@ def _count(size: int | float, n: int, what: str) -> int:
     return int(size)
 
 
-def training_images(name: str, val_size: int | float, train_size: int | float | None = None,
-                    available: int | None = None) -> int:
-    """The images one epoch trains on, as ``load_dataset`` would split them: ``available`` training images
-    (None: the official training set), less the validation split, then ``train_size`` of the rest."""
-    n = OFFICIAL_TRAIN_IMAGES[_check_name(name)] if available is None else int(available)
+def training_images(name: str, val_size: int | float, train_size: int | float | None = None) -> int:
+    """The images one epoch trains on, as ``load_dataset`` would split the official training set: less the
+    validation split, then ``train_size`` of the rest."""
+    n = OFFICIAL_TRAIN_IMAGES[_check_name(name)]
     rest = n - _count(val_size, n, "val_size")
     return rest if train_size is None else min(rest, _count(train_size, rest, "train_size"))
 

@@ -111,7 +111,7 @@ RECIPES = {
         # epochs x training images per epoch (make_config's train_size; the official training set when it is
         # not given), i.e. its optimizer steps x batch size. The first band whose bound holds it wins (None: no
         # bound); explicit parameters still win over it. Issue 13's searches (bench/tune.py, Optuna, VGG-11,
-        # CIFAR-10 samples): see SEARCHED below.
+        # CIFAR-10 samples): README, "`best` by budget" and Performance.
         "budget": [
             (SMALL_BUDGET, SMALL_BUDGET_SETTINGS),
             (None, {}),
@@ -146,13 +146,17 @@ def make_config(recipe: str, model: str, dataset: str, train_size: int | float |
     explicit = {k: v for k, v in overrides.items() if v is not None}
     epochs = explicit.get("epochs", config["epochs"])
     val_size = explicit.get("val_size", config["val_size"])
-    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+    _check_epochs(epochs)  # before check_config: the budget below multiplies by it
     config["images_seen"] = int(epochs) * training_images(dataset, val_size, train_size)
     config.update(budget_settings(recipe, config["images_seen"]))
     config.update(explicit)
     check_config(config)
     return config
+
+
+def _check_epochs(epochs) -> None:
+    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
 
 
 def budget_settings(recipe: str, images_seen: int) -> dict:
@@ -173,8 +177,7 @@ def check_config(c: dict) -> None:
     for key, valid in choices.items():
         if c[key] not in valid:
             raise ValueError(f"Unknown {key} {c[key]!r}; valid: {', '.join(str(v) for v in valid)}.")
-    if not isinstance(c["epochs"], (int, np.integer)) or c["epochs"] < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {c['epochs']!r}.")
+    _check_epochs(c["epochs"])
     if not isinstance(c["batch_size"], (int, np.integer)) or c["batch_size"] < 1:
         raise ValueError(f"batch_size must be a whole number >= 1, got {c['batch_size']!r}.")
     if not isinstance(c["steps_per_execution"], (int, np.integer)) or c["steps_per_execution"] < 1:
