@@ -15,6 +15,8 @@ REPORTED = {e.reported for e in EXPERIMENTS.values() if e.reported is not None}
 # Percentages in the notebooks' text that are not the reports' results, each with where it comes from.
 NOT_REPORT_RESULTS = {
     95.0: "open reference implementations of GoogLeNet on CIFAR-10 reach 92.9-95% (GUIDE.md section 4)",
+    47.0: "the kit's own bench/tune.py search: validation accuracy of best's small budget band (README, Recipes)",
+    42.0: "the kit's own bench/tune.py search: validation accuracy of the SGD settings (README, Recipes)",
 }
 
 
