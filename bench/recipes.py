@@ -6,10 +6,13 @@ several --epochs, at each budget (`best` picks its settings by budget: see RECIP
     python bench/recipes.py --data-dir DIR                       # VGG-16, ResNet-18, GoogLeNet on CIFAR-10
     python bench/recipes.py --data-dir DIR --models vgg11 resnet18 --epochs 8 30
     python bench/recipes.py --data-dir DIR --dataset mnist --epochs 5 --recipes report2 best
+    python bench/recipes.py --data-dir DIR --variant tuned:optimizer=adam,lr=1e-3,batch_size=64 --seed 0 1 2
 
 DIR holds the official files (mnist.npz, cifar-10-python.tar.gz or cifar-10-batches-py/). On a CPU use
 --train-size to keep it short; a handful of epochs on a few thousand images says which recipe learns faster,
-not what either reaches on the full dataset.
+not what either reaches on the full dataset. ``--variant NAME:key=value,...`` adds a variant of `best` with those
+settings (e.g. a search's winner); several ``--seed`` values repeat every run on other splits and initialisations
+and end with a table of the means.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
 from helpers.evaluation import evaluate_run  # noqa: E402
-from helpers.recipes import BASE, RECIPES, SMALL_BUDGET_SETTINGS, make_config  # noqa: E402
+from helpers.recipes import BASE, RECIPES, SMALL_BUDGET_SETTINGS, make_config, parse_settings  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
 from helpers.training import train  # noqa: E402
 
@@ -49,6 +52,11 @@ VARIANTS = {
 }
 
 
+def write_csv(rows: list, path: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", required=True, help="folder with the official dataset files")
@@ -60,7 +68,9 @@ def main(argv=None) -> int:
     p.add_argument("--train-size", type=float, default=None, help="training images (count or fraction)")
     p.add_argument("--val-size", type=float, default=0.1)
     p.add_argument("--test-size", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,...",
+                   help="a variant of best with these settings, e.g. tuned:optimizer=adam,lr=1e-3 (repeatable)")
+    p.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds (split and initialisation)")
     p.add_argument("--out", default="bench/recipes.csv")
     args = p.parse_args(argv)
 
@@ -68,35 +78,51 @@ def main(argv=None) -> int:
         return int(v) if v is not None and v >= 1 else v
 
     try:
-        variants = [VARIANTS.get(r, (r, {})) for r in args.recipes]
-        ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
-                          train_size=count(args.train_size), test_size=count(args.test_size), seed=args.seed)
+        named = dict(VARIANTS)
+        for text in args.variant:
+            name, sep, given = text.partition(":")
+            if not (sep and name and given):
+                raise ValueError(f"--variant {text!r}: expected NAME:key=value,...")
+            named[name] = ("best", parse_settings(given))
+            if name not in args.recipes:
+                args.recipes.append(name)
+        variants = [named.get(r, (r, {})) for r in args.recipes]
+        splits = {seed: load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
+                                     train_size=count(args.train_size), test_size=count(args.test_size), seed=seed)
+                  for seed in args.seed}
+        ds = splits[args.seed[0]]
         # train_size: the images this split trains on, so that `best` picks its band by this run's budget.
         configs = [(m, name, make_config(recipe, m, args.dataset, train_size=len(ds.y_train),
-                                         **{**over, "epochs": e, "seed": args.seed}))
-                   for e in args.epochs for m in args.models for name, (recipe, over) in zip(args.recipes, variants)]
-    except (ValueError, OSError) as err:  # unknown model/recipe, epochs < 1, missing or unreadable files, bad sizes
+                                         **{**over, "epochs": e, "seed": seed}))
+                   for seed in args.seed for e in args.epochs for m in args.models
+                   for name, (recipe, over) in zip(args.recipes, variants)]
+    except (ValueError, OSError) as err:  # unknown model/recipe/setting, epochs < 1, missing or bad files, sizes
         p.error(str(err))
     hw = environment_info()["hardware"]
-    print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {', '.join(map(str, args.epochs))} epochs")
+    print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {', '.join(map(str, args.epochs))} epochs; "
+          f"seeds {', '.join(map(str, args.seed))}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as out:
         for model, recipe, cfg in configs:
-            cfg = {**cfg, "val_size": len(ds.y_val)}  # one split for every run
+            ds = splits[cfg["seed"]]
+            cfg = {**cfg, "val_size": len(ds.y_val)}  # one split for every run of a seed
             t0 = time.perf_counter()
-            result = train(cfg, ds, RunDir(out, f"{model}-{recipe}-{cfg['epochs']}"), stream=io.StringIO())
+            result = train(cfg, ds, RunDir(out, f"{model}-{recipe}-{cfg['epochs']}-{cfg['seed']}"),
+                           stream=io.StringIO())
             metrics = evaluate_run(result, ds)
-            rows.append({"model": model, "recipe": recipe, "epochs": cfg["epochs"],
+            rows.append({"model": model, "recipe": recipe, "epochs": cfg["epochs"], "seed": cfg["seed"],
                          "images seen": cfg["images_seen"], "batch": cfg["batch_size"], "optimizer": cfg["optimizer"], "lr": cfg["lr"],
                          "weight decay": cfg["weight_decay"], "label smoothing": cfg["label_smoothing"],
                          "best val acc": round(float(result.history["val_accuracy"].max()), 4),
                          "test accuracy": round(metrics["test_accuracy"], 4),
                          "wall time (s)": round(time.perf_counter() - t0, 1)})
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+            write_csv(rows, args.out)  # after every run: a stopped comparison keeps its rows
     table = pd.DataFrame(rows)
     print("\n" + table.to_string(index=False))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False)
+    if len(args.seed) > 1:
+        means = table.groupby(["model", "epochs", "recipe"], sort=False)[["best val acc", "test accuracy"]]
+        print(f"\nmeans over seeds {', '.join(map(str, args.seed))}:\n" + means.mean().round(4).to_string())
     print(f"written to {args.out}")
     return 0
 

@@ -28,16 +28,17 @@ import_keras_quietly()
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from keras import ops  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
+from helpers.environment import resolve_acceleration  # noqa: E402
 from helpers.evaluation import count_flops, inference_throughput  # noqa: E402
-from helpers.models import build_model, inference_model  # noqa: E402
+from helpers.models import inference_model  # noqa: E402
 from helpers.optim import compile_model  # noqa: E402
 from helpers.pipeline import Preprocessing, make_pipeline  # noqa: E402
 from helpers.recipes import make_config  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
-from helpers.training import train  # noqa: E402
+from helpers.training import build_for, train  # noqa: E402
 
 T4_FP16_FLOPS = 65e12  # NVIDIA T4 tensor-core peak, FP16
 CIFAR_TRAIN_IMAGES = 50_000
@@ -45,15 +46,16 @@ DEFAULT_MODELS = ["vgg11", "vgg16", "resnet18", "resnet50", "plain18", "googlene
                   "report_resnet50"]
 
 
-def matmul_flops(n: int = 2048, repeats: int = 10) -> float:
-    """This machine's float32 matmul FLOP/s (the practical peak that convolutions are compared with)."""
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
-    tf.matmul(a, b).numpy()  # warm-up
+def matmul_flops(dtype: str = "float32", n: int = 2048, repeats: int = 10) -> float:
+    """This machine's matmul FLOP/s in ``dtype`` (the practical peak that convolutions are compared with), through
+    the Keras backend in use (TensorFlow, JAX or PyTorch), on its default device."""
+    a = keras.random.normal((n, n), dtype=dtype, seed=1)
+    b = keras.random.normal((n, n), dtype=dtype, seed=2)
+    ops.convert_to_numpy(ops.matmul(a, b)[0, 0])  # warm-up (and compilation); converting waits for the device
     t0 = time.perf_counter()
     for _ in range(repeats):
-        c = tf.matmul(a, b)
-    c.numpy()
+        c = ops.matmul(a, b)
+    ops.convert_to_numpy(c[0, 0])
     return 2 * n**3 * repeats / (time.perf_counter() - t0)
 
 
@@ -74,12 +76,14 @@ class EpochTimer(keras.callbacks.Callback):
 def bare_images_per_s(name, ds, cfg, epochs: int) -> float:
     """A bare ``model.fit`` on in-memory float tensors: no augmentation, no callbacks but a timer."""
     keras.utils.set_random_seed(0)
-    model = build_model(name, ds.input_shape, ds.num_classes)
-    x = Preprocessing.fit(ds.x_train, cfg["normalization"])(ds.x_train)
-    y = tf.one_hot(ds.y_train, ds.num_classes)
+    accel = resolve_acceleration(cfg)  # the same mixed precision and XLA as the kit's train()
+    model = build_for({**cfg, "model": name}, ds, accel["mixed_precision"])
+    x = ops.convert_to_numpy(Preprocessing.fit(ds.x_train, cfg["normalization"])(ds.x_train))
+    y = np.eye(ds.num_classes, dtype=np.float32)[ds.y_train]
     if len(model.outputs) > 1:
         y = {n: y for n in model.output_names}
-    compile_model(model, cfg, steps_per_epoch=int(np.ceil(len(ds.y_train) / cfg["batch_size"])))
+    compile_model(model, cfg, steps_per_epoch=int(np.ceil(len(ds.y_train) / cfg["batch_size"])),
+                  jit_compile=accel["jit_compile"])
     timer = EpochTimer()
     model.fit(x, y, batch_size=cfg["batch_size"], epochs=epochs, shuffle=True, callbacks=[timer], verbose=0)
     return len(ds.y_train) / float(np.median(timer.seconds[1:]))  # epoch 1 includes tracing
@@ -130,28 +134,39 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=2, help="timed epochs per measurement (+ 1 warm-up epoch)")
     p.add_argument("--repeats", type=int, default=3, help="kit and bare-fit measurements per model, interleaved")
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"])
+    p.add_argument("--mixed-precision", default="auto", choices=["auto", "on", "off"],
+                   help="float16 compute (auto: on GPUs with tensor cores, as in train())")
     p.add_argument("--out", default="bench/throughput.csv")
     args = p.parse_args(argv)
 
-    hw = environment_info()["hardware"]
-    peak = matmul_flops()
-    print(f"Machine: {hw['accelerator']} ({hw['processor']}, {hw['cpu_count']} cores); "
-          f"matmul {peak / 1e9:.0f} GFLOP/s float32")
-    ds = load_dataset(args.dataset, synthetic=True, synthetic_size=(args.images + 64, 512), val_size=64,
-                      train_size=args.images)
+    info = environment_info()
+    hw = info["hardware"]
+    mixed = {"auto": "auto", "on": True, "off": False}[args.mixed_precision]
+    accel = resolve_acceleration({"mixed_precision": mixed, "jit_compile": "auto", "distribute": "off"})
+    dtype = "float16" if accel["mixed_precision"] else "float32"
+    peak = matmul_flops(dtype, n=8192 if hw["gpus"] else 2048)
+    print(f"Machine: {hw['accelerator']} ({hw['processor']}, {hw['cpu_count']} cores), Keras "
+          f"{info['versions']['keras']} on {info['versions']['keras_backend']}; matmul {peak / 1e9:,.0f} GFLOP/s "
+          f"{dtype}; mixed precision {accel['mixed_precision']}, XLA {accel['jit_compile']}")
+    # Inference is timed on at least 512 test images (2 batches of 256), more when the epochs are larger.
+    ds = load_dataset(args.dataset, synthetic=True, synthetic_size=(args.images + 64, max(512, min(args.images, 4096))),
+                      val_size=64, train_size=args.images)
     # The pipeline is the same for every model of a dataset: measured once, with the first model's settings.
-    feed = pipeline_images_per_s(ds, make_config("best", args.models[0], args.dataset, batch_size=args.batch_size))
+    feed = pipeline_images_per_s(ds, make_config("best", args.models[0], args.dataset, batch_size=args.batch_size,
+                                                 mixed_precision=mixed))
     print(f"Input pipeline alone (shuffle, augmentation, normalisation, batch {args.batch_size}): {feed:,.0f} img/s")
-    x_test = Preprocessing.fit(ds.x_train)(ds.x_test).numpy()  # inference input, the same for every model
+    x_test = ops.convert_to_numpy(Preprocessing.fit(ds.x_train)(ds.x_test))  # inference input, the same for all
     rows = []
     for name in args.models:
-        cfg = make_config("best", name, args.dataset, batch_size=args.batch_size, epochs=args.epochs + 1)
+        cfg = make_config("best", name, args.dataset, batch_size=args.batch_size, epochs=args.epochs + 1,
+                          mixed_precision=mixed)
         kit, bare, ratios, model = kit_and_bare(name, ds, cfg, args.epochs + 1, args.repeats)
         net = inference_model(model)
-        flops = count_flops(net, ds.input_shape) or float("nan")
+        flops = count_flops(net, ds.input_shape) or float("nan")  # counted under TensorFlow only
         achieved = 3 * flops * kit  # forward + backward ~ 3 forward passes
         rows.append({
             "model": name,
+            "mixed precision": accel["mixed_precision"],
             "params (M)": round(model.count_params() / 1e6, 2),
             "GFLOPs/image": round(flops / 1e9, 3),
             "train img/s (kit)": round(kit, 1),
@@ -159,14 +174,14 @@ def main(argv=None) -> int:
             "kit/bare": round(kit / bare, 3),
             "kit/bare pairs": f"{min(ratios):.2f}-{max(ratios):.2f}",
             "inference img/s": round(inference_throughput(net, x_test, batch_size=256), 1),
-            "achieved / matmul FLOP/s": round(achieved / peak, 3),
+            "achieved / matmul FLOP/s": round(achieved / peak, 3),  # matmul in the dtype training computes in
             "T4 epoch floor (s)": round(CIFAR_TRAIN_IMAGES * 3 * flops / T4_FP16_FLOPS, 1),
         })
         print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(rows).to_csv(args.out, index=False)  # after every model: a stopped run keeps its rows
     table = pd.DataFrame(rows)
     print("\n" + table.to_string(index=False))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, index=False)
     print(f"\nwritten to {args.out}; batch {args.batch_size}, {args.images} images/epoch; kit and bare fit each "
           f"measured {args.repeats} times in turns, {args.epochs} timed epochs each, medians compared; "
           f"input pipeline alone {feed:,.0f} img/s")

@@ -4,6 +4,8 @@ directory, scored on the validation split (the test split is never loaded into a
 
     python bench/tune.py --data-dir DIR --model vgg11 --epochs 8 --trials 8 --train-size 1000
     python bench/tune.py --data-dir DIR --model resnet18 --epochs 30 --trials 6 --out bench/tune_resnet18_30.csv
+    python bench/tune.py --data-dir DIR --model vgg11 resnet18 --epochs 30 --storage s.journal --out w1.csv &
+    python bench/tune.py --data-dir DIR --model vgg11 resnet18 --epochs 30 --storage s.journal --no-baselines --out w2.csv
 
 DIR holds the official files (mnist.npz, cifar-10-python.tar.gz or cifar-10-batches-py/). The space: optimizer
 (SGD + Nesterov momentum or AdamW, i.e. ``adam`` with weight decay), peak learning rate and weight decay (ranges
@@ -13,6 +15,12 @@ number of epochs. The first two trials are the ``best`` recipe as it is for this
 issue 13 (AdamW lr 0.003, weight decay 0.05, batch 64), so the table always compares them with what the search
 finds. Pruning: Optuna's successive halving on the per-epoch validation accuracy (rungs from a quarter of the
 epochs on, keep the better half), or Hyperband, median, none.
+
+With several models (``--model vgg11 resnet18``) a trial trains each in turn with the same settings and scores
+their mean validation accuracy: one setting for every family, as a recipe is. The pruner then sees model k's epoch
+e as step k x epochs + e, the same step in every trial. With ``--storage FILE`` (an Optuna journal file) several
+processes search one study together, e.g. on one GPU; give the baselines to one of them only (``--no-baselines``
+for the others) and each its own ``--out``.
 
 Why Optuna and not KerasTuner: it drives plain Python, so a trial is exactly the kit's ``train()`` with its run
 directory, recipe, pipeline and batch-norm recalibration (KerasTuner wants to own ``model.fit`` and the model
@@ -26,6 +34,7 @@ import argparse
 import contextlib
 import io
 import math
+import os
 import re
 import sys
 import tempfile
@@ -39,10 +48,9 @@ from helpers.environment import environment_info, import_keras_quietly  # noqa: 
 import_keras_quietly()
 
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
-from helpers.recipes import make_config  # noqa: E402
+from helpers.recipes import make_config, parse_settings  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
 from helpers.training import train  # noqa: E402
 
@@ -59,9 +67,9 @@ class PruningStream(io.StringIO):
     ``history.csv`` (written just before the line), reports the validation accuracy to the trial and raises
     ``optuna.TrialPruned`` when the pruner says so: the kit's ``train()`` stays untouched."""
 
-    def __init__(self, trial, run: RunDir):
+    def __init__(self, trial, run: RunDir, first_step: int = 0):
         super().__init__()
-        self.trial, self.run = trial, run
+        self.trial, self.run, self.first_step = trial, run, first_step  # steps before this model's epoch 1
 
     def write(self, text):
         import optuna
@@ -71,7 +79,7 @@ class PruningStream(io.StringIO):
             history = self.run.history()
             if history is not None and len(history):
                 epoch, acc = int(history["epoch"].iloc[-1]), float(history["val_accuracy"].iloc[-1])
-                self.trial.report(0.0 if math.isnan(acc) else acc, epoch)
+                self.trial.report(0.0 if math.isnan(acc) else acc, self.first_step + epoch)
                 if self.trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after epoch {epoch} (val {acc:.3f})")
         return n
@@ -79,11 +87,12 @@ class PruningStream(io.StringIO):
 
 def val_accuracy(result, ds) -> float:
     """Validation accuracy of the finished model (after train()'s batch-norm recalibration)."""
+    import keras
+
     from helpers import evaluation
-    from helpers.models import inference_model
 
     with contextlib.redirect_stdout(io.StringIO()):
-        probs = evaluation.predict(inference_model(result.model), result.preprocessing(ds.x_val).numpy())
+        probs = evaluation.predict(result.model, keras.ops.convert_to_numpy(result.preprocessing(ds.x_val)))
     return float((probs.argmax(1) == ds.y_val).mean())
 
 
@@ -135,7 +144,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", required=True, help="folder with the official dataset files")
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"])
-    p.add_argument("--model", default="vgg11")
+    p.add_argument("--model", nargs="+", default=["vgg11"], help="one or more models; a trial scores their mean")
     p.add_argument("--epochs", type=int, default=8, help="every trial trains this many epochs")
     p.add_argument("--trials", type=int, default=8)
     p.add_argument("--train-size", type=float, default=None, help="training images (count or fraction)")
@@ -147,6 +156,8 @@ def main(argv=None) -> int:
                         "(the rest from best); repeatable")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
+    p.add_argument("--storage", default=None, help="an Optuna journal file shared by several search processes")
+    p.add_argument("--study-name", default="tune", help="the study's name in --storage")
     p.add_argument("--out", default="bench/tune.csv")
     args = p.parse_args(argv)
 
@@ -160,53 +171,64 @@ def main(argv=None) -> int:
         ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
                           train_size=count(args.train_size), test_size=1, seed=args.seed)
         # `best` as it is for this budget (its budget rule reads the images this split trains on).
-        base = make_config("best", args.model, args.dataset, train_size=len(ds.y_train), epochs=args.epochs,
-                           seed=args.seed)
+        bases = {m: make_config("best", m, args.dataset, train_size=len(ds.y_train), epochs=args.epochs,
+                                seed=args.seed) for m in args.model}
     except (ValueError, OSError) as err:
         p.error(str(err))
     hw = environment_info()["hardware"]
-    print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {args.model}, {args.epochs} epochs a trial, "
-          f"{args.trials} trials, pruner {args.pruner}", flush=True)
+    print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {' + '.join(args.model)}, {args.epochs} epochs "
+          f"a trial, {args.trials} trials, pruner {args.pruner}", flush=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=args.seed),
-                                pruner=make_pruner(args.pruner, args.epochs))
+    storage = None
+    if args.storage:
+        from optuna.storages import JournalStorage
+        from optuna.storages.journal import JournalFileBackend
+
+        storage = JournalStorage(JournalFileBackend(args.storage))
+    # Each process of a shared study samples with its own seed (the same seed would propose the same settings).
+    study = optuna.create_study(direction="maximize", storage=storage, study_name=args.study_name,
+                                load_if_exists=True, pruner=make_pruner(args.pruner, args.epochs * len(args.model)),
+                                sampler=optuna.samplers.TPESampler(seed=args.seed + (os.getpid() if storage else 0)))
+    base = bases[args.model[0]]  # the settings searched are the same for every model (its recipe's budget band)
     if not args.no_baselines:
         study.enqueue_trial(as_params(base), user_attrs={"name": "best"})
         study.enqueue_trial(as_params({**base, **ISSUE13_OVERRIDE}), user_attrs={"name": "issue13 override"})
     for i, text in enumerate(args.enqueue):
         try:
-            given = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in text.split(","))}
-            study.enqueue_trial(as_params({**base, **given}), user_attrs={"name": f"enqueued {i + 1}"})
+            study.enqueue_trial(as_params({**base, **parse_settings(text)}), user_attrs={"name": f"enqueued {i + 1}"})
         except (ValueError, KeyError) as err:
             p.error(f"--enqueue {text!r}: {err}")
     rows = []
 
     with tempfile.TemporaryDirectory() as out:
-        def objective(trial):
-            settings = suggest(trial)
-            cfg = {**base, **settings, "val_size": len(ds.y_val)}
-            run = RunDir(out, f"trial{trial.number}")
-            t0 = time.perf_counter()
-            row = {"trial": trial.number, "name": trial.user_attrs.get("name", ""), **settings,
-                   "steps": math.ceil(len(ds.y_train) / cfg["batch_size"]) * args.epochs}
-            try:
-                result = train(cfg, ds, run, stream=PruningStream(trial, run))
-            except optuna.TrialPruned:
-                history = run.history()
-                row.update(state="pruned", epochs_run=len(history),
-                           val_accuracy=round(float(history["val_accuracy"].iloc[-1]), 4),
-                           seconds=round(time.perf_counter() - t0, 1))
-                rows.append(row)
-                write_table(rows, args.out)
-                print(pd.DataFrame([row]).to_string(index=False, header=len(rows) == 1), flush=True)
-                raise
-            acc = val_accuracy(result, ds)
-            row.update(state="complete", epochs_run=len(result.history), val_accuracy=round(acc, 4),
+        def finish(row, state, epochs_run, scores, t0):
+            several = len(args.model) > 1
+            row.update(state=state, epochs_run=epochs_run, val_accuracy=round(sum(scores) / len(scores), 4),
+                       **({f"val_{m}": round(v, 4) for m, v in zip(args.model, scores)} if several else {}),
                        seconds=round(time.perf_counter() - t0, 1))
             rows.append(row)
             write_table(rows, args.out)
             print(pd.DataFrame([row]).to_string(index=False, header=len(rows) == 1), flush=True)
-            return acc
+
+        def objective(trial):
+            settings = suggest(trial)
+            t0 = time.perf_counter()
+            row = {"trial": trial.number, "name": trial.user_attrs.get("name", ""), **settings,
+                   "steps": math.ceil(len(ds.y_train) / settings["batch_size"]) * args.epochs}
+            scores = []
+            for k, model in enumerate(args.model):
+                cfg = {**bases[model], **settings, "val_size": len(ds.y_val)}
+                run = RunDir(out, f"trial{trial.number}-{model}")
+                try:
+                    result = train(cfg, ds, run, stream=PruningStream(trial, run, k * args.epochs))
+                except optuna.TrialPruned:
+                    history = run.history()
+                    finish(row, "pruned", k * args.epochs + len(history),
+                           [*scores, float(history["val_accuracy"].iloc[-1])], t0)
+                    raise
+                scores.append(val_accuracy(result, ds))
+            finish(row, "complete", len(args.model) * args.epochs, scores, t0)
+            return row["val_accuracy"]
 
         study.optimize(objective, n_trials=args.trials, timeout=args.timeout, catch=(FloatingPointError,))
 

@@ -10,7 +10,15 @@ import pytest
 from helpers.data import _count, load_dataset
 from helpers.evaluation import evaluate_run
 from helpers.optim import keras_weight_decay, make_optimizer, make_schedule
-from helpers.recipes import RECIPES, SMALL_BUDGET, SMALL_BUDGET_SETTINGS, budget_settings, make_config
+from helpers.recipes import (
+    MIDDLE_BUDGET,
+    MIDDLE_BUDGET_SETTINGS,
+    RECIPES,
+    SMALL_BUDGET,
+    SMALL_BUDGET_SETTINGS,
+    budget_settings,
+    make_config,
+)
 from helpers.runs import RunDir, atomic_write, load_runs
 from helpers.training import train
 
@@ -81,8 +89,16 @@ def test_best_picks_its_settings_by_budget():
     assert {k: small[k] for k in SMALL_BUDGET_SETTINGS} == SMALL_BUDGET_SETTINGS == budget_settings("best", 9_600)
     # Fractions and counts as load_dataset takes them; a run of many epochs on few images leaves the small band.
     assert make_config("best", "vgg11", "mnist", train_size=0.5, val_size=10_000)["images_seen"] == 15 * 25_000
+    # Three bands: the 8-epoch search's AdamW, issue 13's stronger AdamW for longer runs, the references' SGD.
+    assert [limit for limit, _ in bands] == [SMALL_BUDGET, MIDDLE_BUDGET, None] == [16_000, 100_000, None]
+    vgg8, vgg30 = (make_config("best", "vgg11", "cifar10", train_size=1853, epochs=e) for e in (8, 30))
+    assert vgg8["images_seen"] == 14_824 and (vgg8["lr"], vgg8["batch_size"]) == (3e-4, 32)
+    assert vgg30["images_seen"] == 55_590 and {k: vgg30[k] for k in MIDDLE_BUDGET_SETTINGS} == MIDDLE_BUDGET_SETTINGS
+    assert (vgg30["optimizer"], vgg30["lr"], vgg30["weight_decay"], vgg30["batch_size"]) == ("adam", 3e-3, 0.05, 64)
+    assert budget_settings("best", SMALL_BUDGET) == SMALL_BUDGET_SETTINGS
+    assert budget_settings("best", SMALL_BUDGET + 1) == MIDDLE_BUDGET_SETTINGS == budget_settings("best", MIDDLE_BUDGET)
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=90)["optimizer"] == "sgd_momentum"
-    assert budget_settings("best", SMALL_BUDGET + 1) == {}
+    assert budget_settings("best", MIDDLE_BUDGET + 1) == {}
     # An explicit setting beats the budget rule.
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, optimizer="rmsprop")["optimizer"] == "rmsprop"
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, batch_size=64)["batch_size"] == 64
