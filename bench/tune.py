@@ -11,9 +11,9 @@ DIR holds the official files (mnist.npz, cifar-10-python.tar.gz or cifar-10-batc
 (SGD + Nesterov momentum or AdamW, i.e. ``adam`` with weight decay), peak learning rate and weight decay (ranges
 per optimizer, in the references' meaning: see ``helpers.optim.keras_weight_decay``), label smoothing, batch
 size and the one-cycle warm-up share; everything else is the ``best`` recipe's. Every trial trains the same
-number of epochs. The first two trials are the ``best`` recipe as it is for this budget and the override from
-issue 13 (AdamW lr 0.003, weight decay 0.05, batch 64), so the table always compares them with what the search
-finds. Pruning: Optuna's successive halving on the per-epoch validation accuracy (rungs from a quarter of the
+number of epochs. The first trials are the ``best`` recipe as it is for this budget, the override from issue 13
+(AdamW lr 0.003, weight decay 0.05, batch 64) and ``best``'s other budget bands, each once, so the table always
+compares them with what the search finds. Pruning: Optuna's successive halving on the per-epoch validation accuracy (rungs from a quarter of the
 epochs on, keep the better half), or Hyperband, median, none.
 
 With several models (``--model vgg11 resnet18``) a trial trains each in turn with the same settings and scores
@@ -109,6 +109,9 @@ def make_pruner(name: str, epochs: int):
     return optuna.pruners.NopPruner()
 
 
+SPACE_KEYS = ("optimizer", "lr", "weight_decay", "label_smoothing", "batch_size", "warmup_fraction")
+
+
 def suggest(trial) -> dict:
     optimizer = trial.suggest_categorical("optimizer", list(SPACE))
     (lr_lo, lr_hi), (wd_lo, wd_hi) = SPACE[optimizer]
@@ -128,6 +131,27 @@ def as_params(settings: dict) -> dict:
     return {"optimizer": opt, f"lr_{opt}": settings["lr"], f"weight_decay_{opt}": settings["weight_decay"],
             "label_smoothing": settings["label_smoothing"], "batch_size": settings["batch_size"],
             "warmup_fraction": settings["warmup_fraction"]}
+
+
+def baselines(base: dict) -> list[tuple[str, dict]]:
+    """The trials every search starts with: ``best`` as it is at this budget, issue 13's override, then each of
+    ``best``'s other budget bands at this budget, so the search also says which band wins here. A setting that is
+    already in the list is not tried twice (at 30 epochs of the samples the override *is* ``best``)."""
+    from helpers.recipes import BASE, RECIPES
+
+    defaults = RECIPES["best"]["defaults"]
+    keys = list(SPACE_KEYS)
+    candidates = [("best", base), ("issue13 override", {**base, **ISSUE13_OVERRIDE})]
+    for limit, values in RECIPES["best"]["budget"]:
+        band = {k: values.get(k, defaults.get(k, BASE[k])) for k in keys}
+        candidates.append((f"band up to {limit:,}" if limit else "band beyond", {**base, **band}))
+    chosen, seen = [], []
+    for name, settings in candidates:
+        key = {k: settings[k] for k in keys}
+        if key not in seen:
+            seen.append(key)
+            chosen.append((name, settings))
+    return chosen
 
 
 def write_table(rows: list, path: str) -> pd.DataFrame:
@@ -191,8 +215,8 @@ def main(argv=None) -> int:
                                 sampler=optuna.samplers.TPESampler(seed=args.seed + (os.getpid() if storage else 0)))
     base = bases[args.model[0]]  # the settings searched are the same for every model (its recipe's budget band)
     if not args.no_baselines:
-        study.enqueue_trial(as_params(base), user_attrs={"name": "best"})
-        study.enqueue_trial(as_params({**base, **ISSUE13_OVERRIDE}), user_attrs={"name": "issue13 override"})
+        for name, settings in baselines(base):
+            study.enqueue_trial(as_params(settings), user_attrs={"name": name})
     for i, text in enumerate(args.enqueue):
         try:
             study.enqueue_trial(as_params({**base, **parse_settings(text)}), user_attrs={"name": f"enqueued {i + 1}"})

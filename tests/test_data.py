@@ -1,5 +1,6 @@
 """helpers.data: official-format loaders, splits, synthetic data, pipelines and the errors bad input gets."""
 
+import keras
 import numpy as np
 import pytest
 from conftest import cifar_batch_bytes, write_cifar10, write_mnist_npz
@@ -219,11 +220,15 @@ def test_synthetic_data_is_learnable():
 def test_preprocessing_uses_training_statistics_only():
     ds = load_dataset("cifar10", synthetic=True)
     prep = Preprocessing.fit(ds.x_train)
-    z = prep(ds.x_train).numpy()
+    z = prep(ds.x_train)
+    assert isinstance(z, np.ndarray) and z.dtype == np.float32  # NumPy in, NumPy out (no trip to the device)
     np.testing.assert_allclose(z.reshape(-1, 3).mean(0), 0, atol=1e-3)
     np.testing.assert_allclose(z.reshape(-1, 3).std(0), 1, atol=1e-3)
+    as_tensor = prep(keras.ops.convert_to_tensor(ds.x_train[:8]))  # a backend tensor stays one (tf.data's path)
+    assert not isinstance(as_tensor, np.ndarray)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(as_tensor), z[:8], rtol=1e-6)
     scale = Preprocessing.fit(ds.x_train, "scale")
-    assert float(scale(np.full((1, 2, 2, 3), 255, np.uint8)).numpy().max()) == 1.0
+    assert float(scale(np.full((1, 2, 2, 3), 255, np.uint8)).max()) == 1.0
     with pytest.raises(ValueError, match="standardize"):
         Preprocessing.fit(ds.x_train, "zscore")
 
@@ -318,6 +323,14 @@ def test_pydataset_batches_match_the_tf_data_pipeline():
         return [np.concatenate([x for x, _ in feed]) for _ in range(2)]
 
     a, b, c = epochs(7), epochs(7), epochs(8)
+    # model.fit reads training batches through threads (workers > 1): batch i is the same whoever makes it, in
+    # whatever order, and only Keras' epoch end moves the feed to the next epoch.
+    feed = pipeline.Batches(ds.x_train, ds.y_train, training=True, augment="flip_crop", seed=7, workers=4, **kw)
+    assert feed.workers == 4
+    made = {i: feed[i][0] for i in reversed(range(len(feed)))}  # out of order, as threads may
+    np.testing.assert_array_equal(np.concatenate([made[i] for i in range(len(feed))]), a[0])
+    feed.on_epoch_end()
+    np.testing.assert_array_equal(np.concatenate([feed[i][0] for i in range(len(feed))]), a[1])
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
     assert not np.array_equal(a[0], a[1]) and not np.array_equal(a[0], c[0])
