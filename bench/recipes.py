@@ -34,7 +34,7 @@ import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
 from helpers.evaluation import evaluate_run  # noqa: E402
-from helpers.recipes import BASE, RECIPES, SMALL_BUDGET_SETTINGS, make_config, parse_settings  # noqa: E402
+from helpers.recipes import SMALL_BUDGET_SETTINGS, budget_bands, make_config, parse_settings  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
 from helpers.training import train  # noqa: E402
 
@@ -46,7 +46,7 @@ VARIANTS = {
     "best+adamw": ("best", {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}),
     # `best` with its large-budget settings (the references' SGD) whatever the budget: what `best` was before
     # its small-budget band.
-    "best-sgd": ("best", {k: RECIPES["best"]["defaults"].get(k, BASE[k]) for k in SMALL_BUDGET_SETTINGS}),
+    "best-sgd": ("best", budget_bands("best")[-1][1]),
     # `best` with its small-budget settings (AdamW, bench/tune.py's 8-epoch winner) whatever the budget.
     "best-adamw": ("best", dict(SMALL_BUDGET_SETTINGS)),
 }

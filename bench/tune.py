@@ -137,17 +137,14 @@ def baselines(base: dict) -> list[tuple[str, dict]]:
     """The trials every search starts with: ``best`` as it is at this budget, issue 13's override, then each of
     ``best``'s other budget bands at this budget, so the search also says which band wins here. A setting that is
     already in the list is not tried twice (at 30 epochs of the samples the override *is* ``best``)."""
-    from helpers.recipes import BASE, RECIPES
+    from helpers.recipes import budget_bands
 
-    defaults = RECIPES["best"]["defaults"]
-    keys = list(SPACE_KEYS)
     candidates = [("best", base), ("issue13 override", {**base, **ISSUE13_OVERRIDE})]
-    for limit, values in RECIPES["best"]["budget"]:
-        band = {k: values.get(k, defaults.get(k, BASE[k])) for k in keys}
-        candidates.append((f"band up to {limit:,}" if limit else "band beyond", {**base, **band}))
+    candidates += [(f"band up to {limit:,}" if limit else "band beyond", {**base, **band})
+                   for limit, band in budget_bands("best")]
     chosen, seen = [], []
     for name, settings in candidates:
-        key = {k: settings[k] for k in keys}
+        key = {k: settings[k] for k in SPACE_KEYS}
         if key not in seen:
             seen.append(key)
             chosen.append((name, settings))

@@ -112,19 +112,17 @@ def show_evaluation(result, metrics: dict, ds, experiment: str = "", subset: boo
 def budget_table(config: dict) -> pd.DataFrame:
     """A recipe's budget rule as a table (one row a band: up to how many images seen, the settings it sets), the
     band that ``config``'s run falls in marked."""
-    from helpers.recipes import BASE, RECIPES, budget_settings
+    from helpers.recipes import budget_bands
 
-    recipe = RECIPES[config["recipe"]]
-    bands = recipe.get("budget", [])
+    bands = budget_bands(config["recipe"])
     if not bands:
         return pd.DataFrame({"settings": ["one set for every budget"]}, index=[config["recipe"]])
-    chosen = budget_settings(config["recipe"], config["images_seen"])
-    keys = list(dict.fromkeys(k for _, values in bands for k in values))
+    seen = config["images_seen"]
+    chosen = next(i for i, (limit, _) in enumerate(bands) if limit is None or seen <= limit)
     rows = []
-    for limit, values in bands:
-        shown = {k: values.get(k, recipe["defaults"].get(k, BASE[k])) for k in keys}
+    for i, (limit, shown) in enumerate(bands):
         rows.append({"images seen (epochs x training images)": "any more" if limit is None else f"up to {limit:,}",
                      "settings": ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                                            for k, v in shown.items()),
-                     "this run": f"<- {config['images_seen']:,} images seen" if values == chosen else ""})
+                     "this run": f"<- {seen:,} images seen" if i == chosen else ""})
     return pd.DataFrame(rows)

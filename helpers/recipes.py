@@ -16,7 +16,7 @@ import numpy as np
 from helpers.pipeline import AUGMENTATIONS
 
 __all__ = ["BASE", "LOSSES", "MIDDLE_BUDGET", "MIDDLE_BUDGET_SETTINGS", "OPTIMIZERS", "RECIPES", "SCHEDULES",
-           "SMALL_BUDGET", "SMALL_BUDGET_SETTINGS", "budget_settings", "check_config", "make_config", "parse_settings"]
+           "SMALL_BUDGET", "SMALL_BUDGET_SETTINGS", "budget_bands", "budget_settings", "check_config", "make_config", "parse_settings"]
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -164,6 +164,14 @@ def make_config(recipe: str, model: str, dataset: str, train_size: int | float |
 def _check_epochs(epochs) -> None:
     if not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
+
+
+def budget_bands(recipe: str) -> list[tuple[int | None, dict]]:
+    """A recipe's budget rule with each band's full settings: every key any band sets, a band's own value or else
+    the recipe's default. [(max images seen, or None for no bound; settings)], [] without a budget rule."""
+    bands, defaults = RECIPES[recipe].get("budget", []), RECIPES[recipe]["defaults"]
+    keys = list(dict.fromkeys(k for _, values in bands for k in values))
+    return [(limit, {k: values.get(k, defaults.get(k, BASE[k])) for k in keys}) for limit, values in bands]
 
 
 def budget_settings(recipe: str, images_seen: int) -> dict:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers.data import _count, load_dataset
+from helpers.display import budget_table
 from helpers.evaluation import evaluate_run
 from helpers.optim import keras_weight_decay, make_optimizer, make_schedule
 from helpers.recipes import (
@@ -16,6 +17,7 @@ from helpers.recipes import (
     RECIPES,
     SMALL_BUDGET,
     SMALL_BUDGET_SETTINGS,
+    budget_bands,
     budget_settings,
     make_config,
 )
@@ -99,6 +101,15 @@ def test_best_picks_its_settings_by_budget():
     assert budget_settings("best", SMALL_BUDGET + 1) == MIDDLE_BUDGET_SETTINGS == budget_settings("best", MIDDLE_BUDGET)
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=90)["optimizer"] == "sgd_momentum"
     assert budget_settings("best", MIDDLE_BUDGET + 1) == {}
+    # Each band with its full settings (what a band leaves out is the recipe's default), and the table notebooks show.
+    bands_full = budget_bands("best")
+    assert [b for _, b in bands_full[:2]] == [SMALL_BUDGET_SETTINGS, MIDDLE_BUDGET_SETTINGS]
+    assert bands_full[2] == (None, {"optimizer": "sgd_momentum", "lr": 0.02, "weight_decay": 5e-4,
+                                    "label_smoothing": 0.1, "batch_size": 128, "warmup_fraction": 0.15})
+    assert budget_bands("report2") == []
+    table = budget_table(vgg30)
+    assert list(table["this run"] != "") == [False, True, False] and "55,590" in table.loc[1, "this run"]
+    assert "lr=0.003" in table.loc[1, "settings"] and "optimizer=sgd_momentum" in table.loc[2, "settings"]
     # An explicit setting beats the budget rule.
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, optimizer="rmsprop")["optimizer"] == "rmsprop"
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, batch_size=64)["batch_size"] == 64
