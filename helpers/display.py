@@ -112,13 +112,13 @@ def show_evaluation(result, metrics: dict, ds, experiment: str = "", subset: boo
 def budget_table(config: dict) -> pd.DataFrame:
     """A recipe's budget rule as a table (one row a band: up to how many images seen, the settings it sets), the
     band that ``config``'s run falls in marked."""
-    from helpers.recipes import budget_bands
+    from helpers.recipes import budget_band, budget_bands
 
     bands = budget_bands(config["recipe"])
     if not bands:
         return pd.DataFrame({"settings": ["one set for every budget"]}, index=[config["recipe"]])
     seen = config["images_seen"]
-    chosen = next(i for i, (limit, _) in enumerate(bands) if limit is None or seen <= limit)
+    chosen = budget_band(config["recipe"], seen)
     rows = []
     for i, (limit, shown) in enumerate(bands):
         rows.append({"images seen (epochs x training images)": "any more" if limit is None else f"up to {limit:,}",

@@ -16,7 +16,8 @@ import numpy as np
 from helpers.pipeline import AUGMENTATIONS
 
 __all__ = ["BASE", "LOSSES", "MIDDLE_BUDGET", "MIDDLE_BUDGET_SETTINGS", "OPTIMIZERS", "RECIPES", "SCHEDULES",
-           "SMALL_BUDGET", "SMALL_BUDGET_SETTINGS", "budget_bands", "budget_settings", "check_config", "make_config", "parse_settings"]
+           "SMALL_BUDGET", "SMALL_BUDGET_SETTINGS", "budget_band", "budget_bands", "budget_settings", "check_config",
+           "make_config", "parse_settings"]
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -55,11 +56,11 @@ BASE = {
     "tensorboard": False,  # True: Keras' TensorBoard logs in <run>/tensorboard (helpers.tensorboard)
 }
 
-# `best`'s budget bands (images seen = epochs x training images), from issue 13's measurements on CIFAR-10 samples
-# (README, "`best` by budget"). Up to SMALL_BUDGET: AdamW with a low peak lr, small batches (more steps from few
-# images) and strong label smoothing, the 8-epoch search's winner. Up to MIDDLE_BUDGET: a stronger AdamW (issue
-# 13's override: lr 3e-3, weight decay 0.05, batch 64), which beat the small band from 18,000 images seen on (ResNet-18,
-# 30 epochs of 600) where the small band had won at 14,824 (VGG-11, 8 epochs of 1,853). Beyond: the references' SGD.
+# `best`'s budget bands (images seen = epochs x training images), from issue 13's measurements on CIFAR-10
+# samples (README, "`best` by budget"). Up to SMALL_BUDGET: AdamW with a low peak lr, small batches (more steps
+# from few images) and strong label smoothing, the 8-epoch search's winner. Up to MIDDLE_BUDGET: a stronger AdamW
+# (issue 13's override: lr 3e-3, weight decay 0.05, batch 64), which beat the small band at 18,000 images seen
+# (ResNet-18, 30 epochs of 600) and lost to it at 14,824 (VGG-11, 8 epochs of 1,853). Beyond: the references' SGD.
 SMALL_BUDGET = 16_000
 SMALL_BUDGET_SETTINGS = {"optimizer": "adam", "lr": 3e-4, "weight_decay": 0.01, "label_smoothing": 0.15,
                          "batch_size": 32, "warmup_fraction": 0.2}
@@ -174,13 +175,19 @@ def budget_bands(recipe: str) -> list[tuple[int | None, dict]]:
     return [(limit, {k: values.get(k, defaults.get(k, BASE[k])) for k in keys}) for limit, values in bands]
 
 
-def budget_settings(recipe: str, images_seen: int) -> dict:
-    """The settings a recipe's ``budget`` rule gives a run that sees ``images_seen`` training images (epochs x
-    images per epoch): the first band whose bound (None = no bound) is at least that; {} without a budget rule."""
-    for max_images, values in RECIPES[recipe].get("budget", []):
+def budget_band(recipe: str, images_seen: int) -> int | None:
+    """Which band of a recipe's ``budget`` rule a run that sees ``images_seen`` training images (epochs x images
+    per epoch) falls in: the first whose bound (None = no bound) is at least that. None without a budget rule."""
+    for i, (max_images, _) in enumerate(RECIPES[recipe].get("budget", [])):
         if max_images is None or images_seen <= max_images:
-            return dict(values)
-    return {}
+            return i
+    return None
+
+
+def budget_settings(recipe: str, images_seen: int) -> dict:
+    """The settings the budget rule gives such a run (``budget_band``); {} without a budget rule."""
+    band = budget_band(recipe, images_seen)
+    return {} if band is None else dict(RECIPES[recipe]["budget"][band][1])
 
 
 def parse_settings(text: str) -> dict:
