@@ -92,10 +92,33 @@ def run_cli(*args, timeout=1200):
     return proc, time.perf_counter() - t0
 
 
+# Run with pytest-xdist (two workers, `--dist loadgroup` in pyproject.toml): every test file is one unit of work,
+# so module-scoped fixtures build once, and every test that reads the session's smoke run is one more unit, so the
+# smoke profile runs once. Units go out longest first (the smoke run starts at once, the cheap files fill in).
+LONGEST_FIRST = ["smoke", "test_backends.py", "test_bench.py", "test_student_path.py", "test_browser.py",
+                 "test_cluster.py", "test_notebooks_static.py", "test_training.py", "test_resume.py"]
+
+
+SMOKE_SECONDS = 2400  # the smoke run's limit: ~12 min on 2 cores beside the other worker; CI machines are slower
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    def group(item):
+        return "smoke" if "smoke" in item.fixturenames else Path(str(item.fspath)).name
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+        if group(item) == "smoke":  # whichever of them comes first waits for the smoke run in its setup
+            item.add_marker(pytest.mark.timeout(SMOKE_SECONDS + 300))
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group(item), len(rank)))  # stable: a file's tests keep their order
+
+
 @pytest.fixture(scope="session")
 def smoke(tmp_path_factory):
     """The whole smoke profile, once per test session, with the PDF report: (output_dir, process, seconds)."""
     out = tmp_path_factory.mktemp("smoke")
-    proc, seconds = run_cli("--profile", "smoke", "--output-dir", str(out), "--pdf")
+    proc, seconds = run_cli("--profile", "smoke", "--output-dir", str(out), "--pdf", timeout=SMOKE_SECONDS)
     print(f"smoke profile with --pdf: {seconds:.0f} s")
     return out, proc, seconds

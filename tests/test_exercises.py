@@ -164,6 +164,7 @@ def test_student_version_runs_to_the_end_with_polite_checks(tmp_path):
 
     write_student_version([NOTEBOOKS / "02_vgg.ipynb"], tmp_path)
     params = parameters_for(EXPERIMENTS["best_vgg16_cifar10"], "smoke", str(tmp_path / "out"))
+    params["experiment_exercises"] = True  # smoke runs them in r1_exp1's 02; here they must say [not answered]
     nb = papermill.execute_notebook(str(tmp_path / "02_vgg.ipynb"), str(tmp_path / "done.ipynb"), parameters=params,
                                     kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import SMOKE_SECONDS, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,7 +29,7 @@ def test_smoke_profile_runs_every_notebook(smoke):
     assert (summary["status"] == "ok").all(), summary
     assert {e.notebook for e in experiments_for("smoke")} == set(NOTEBOOKS.values())  # every notebook
     assert "Summary" in proc.stdout and "[1/" in proc.stdout  # progress over experiments
-    assert seconds < 900
+    assert seconds < SMOKE_SECONDS / 2  # a smoke run: ~12 min beside the suite's other worker (README)
     print(proc.stdout[-1500:])
 
 
