@@ -7,6 +7,7 @@ kernel papermill starts. The smoke profile's three training notebooks then run u
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -61,11 +62,15 @@ def test_the_hook_hides_tensorflow(tmp_path):
 
 
 @pytest.mark.slow
-def test_smoke_training_notebooks_run_on_jax_without_tensorflow(tmp_path):
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_smoke_training_notebooks_run_without_tensorflow(tmp_path, backend):
+    """JAX always (the dev extra brings it); PyTorch where it is installed (not in the dev extra: its default wheel
+    is a CUDA build of several GB; `pip install torch` to run this too)."""
+    pytest.importorskip(backend)
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "run_all.py", "--profile", "smoke", "--only", "best_", "--no-report",
                            "--output-dir", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=1200,
-                          env=without_tensorflow(tmp_path))
+                          env=without_tensorflow(tmp_path, backend))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = pd.read_csv(out / "summary.csv").set_index("experiment")
     assert summary.loc["evaluation_appendix", "status"] == "not run"  # --no-report: the appendix is left out
@@ -74,7 +79,7 @@ def test_smoke_training_notebooks_run_on_jax_without_tensorflow(tmp_path):
     for name in summary["experiment"]:
         run = out / "runs" / name
         config = json.loads((run / "config.json").read_text())
-        assert config["environment"]["versions"]["keras_backend"] == "jax"
+        assert config["environment"]["versions"]["keras_backend"] == backend
         metrics = json.loads((run / "metrics.json").read_text())
         assert 0 <= metrics["test_accuracy"] <= 1 and metrics["params"]["total"] > 0
         assert metrics["flops_per_image"] is None  # FLOP counting needs TensorFlow: left out, not faked
@@ -83,4 +88,6 @@ def test_smoke_training_notebooks_run_on_jax_without_tensorflow(tmp_path):
         errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors
         text = json.dumps(executed)
-        assert "JAX" in text and "TensorFlow 2." not in text  # the set-up cell names the backend it runs on
+        name = {"jax": "JAX", "torch": "PyTorch"}[backend]
+        assert re.search(name + r" \d+\.\d+[^,]*, Keras 3\.", text), name  # the set-up cell's versions line
+        assert "TensorFlow 2." not in text
