@@ -52,7 +52,8 @@ BASE = {
     "steps_per_execution": 1,
     "cache": True,  # keep the finished validation batches in memory after the first epoch
     "distribute": "auto",  # "auto": MirroredStrategy over all GPUs when there are several; "mirrored"; "off"
-    "recalibrate_bn": True,  # re-estimate batch-norm statistics on training images after the last epoch
+    "recalibrate_bn": True,  # re-estimate batch-norm statistics on training images before each validation and
+    # after the last epoch (training is unchanged; helpers.training.RecalibrateBeforeValidation)
     "tensorboard": False,  # True: Keras' TensorBoard logs in <run>/tensorboard (helpers.tensorboard)
 }
 

@@ -1,5 +1,5 @@
 """Training: one ``train()`` that turns a config (``helpers.recipes``) and a dataset into a run directory, and the
-batch-norm recalibration after the last epoch (the callback that shows progress and writes ``history.csv`` is
+batch-norm recalibration before each validation and after the last epoch (the callback that shows progress and writes ``history.csv`` is
 ``helpers.progress.EpochLogger``).
 
 Evaluation on the test split is ``helpers.evaluation.evaluate_run``.
@@ -28,7 +28,12 @@ import_keras_quietly()
 
 import keras  # noqa: E402
 
-__all__ = ["TrainResult", "build_for", "recalibrate_batchnorm", "train"]
+__all__ = ["RecalibrateBeforeValidation", "TrainResult", "build_for", "recalibrate_batchnorm", "train"]
+
+# Training images whose batch-norm statistics are re-estimated: before each validation (cheap, every epoch) and
+# once after the last epoch (for the saved model and the test).
+VALIDATION_RECALIBRATION_IMAGES = 512
+FINAL_RECALIBRATION_IMAGES = 2048
 
 
 def build_for(config: dict, dataset: Dataset, mixed_precision: bool = False):
@@ -117,6 +122,11 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     # then replaced, so history.csv always holds each epoch once.
     callbacks = [logger, keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
                  keras.callbacks.TerminateOnNaN()]
+    recalibrate = bool(config["recalibrate_bn"]) and replicas == 1
+    plain = make_pipeline(dataset.x_train, dataset.y_train, batch_size=batch, num_classes=dataset.num_classes,
+                          preprocessing=prep) if recalibrate else None
+    if recalibrate and val_ds is not None:
+        callbacks.insert(0, RecalibrateBeforeValidation(plain, math.ceil(VALIDATION_RECALIBRATION_IMAGES / batch)))
     if config["tensorboard"]:
         from helpers.tensorboard import tensorboard_callback
 
@@ -126,10 +136,8 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
               shuffle=False)  # the pipeline shuffles
     seconds = time.perf_counter() - t0
     resumed_from = (int(config["epochs"]) if logger.first_epoch is None else logger.first_epoch) if resume else 0
-    if config["recalibrate_bn"] and replicas == 1:
-        plain = make_pipeline(dataset.x_train, dataset.y_train, batch_size=batch, num_classes=dataset.num_classes,
-                              preprocessing=prep)
-        recalibrate_batchnorm(model, plain, max_batches=math.ceil(2048 / batch))
+    if recalibrate:
+        recalibrate_batchnorm(model, plain, max_batches=math.ceil(FINAL_RECALIBRATION_IMAGES / batch))
     # BackupAndRestore deletes its backup when training ends, so the final model is saved on its own.
     atomic_write(run / RunDir.MODEL, model.save)
     history = run.history()
@@ -146,6 +154,24 @@ def _all_layers(layer):
     for sub in getattr(layer, "layers", []):
         yield sub
         yield from _all_layers(sub)
+
+
+class RecalibrateBeforeValidation(keras.callbacks.Callback):
+    """Re-estimates batch-norm statistics (``recalibrate_batchnorm``) just before each validation in ``fit``.
+
+    The weights, and so training, are unchanged; the validation curve then shows what the network has learned
+    rather than how far the running averages (Keras' momentum 0.99: the last ~100 batches) lag behind it.
+    Without it, report 1's ResNet-50 on 1,700 MNIST images validated at 10-16% for 21 of 25 epochs, with
+    training accuracy above 96% from epoch 4, and tested at 94% once recalibrated. ``fit`` calls ``on_test_begin`` before it reads the weights for validation, on every
+    backend.
+    """
+
+    def __init__(self, dataset, max_batches: int):
+        super().__init__()
+        self.dataset, self.max_batches = dataset, max_batches
+
+    def on_test_begin(self, logs=None):
+        recalibrate_batchnorm(self.model, self.dataset, self.max_batches)
 
 
 def recalibrate_batchnorm(model, dataset, max_batches: int = 32) -> int:

@@ -341,3 +341,36 @@ def test_batchnorm_recalibration_sets_the_data_statistics():
     batch_vars = np.mean([data[i:i + 64].var(0) for i in range(0, 512, 64)], axis=0)
     np.testing.assert_allclose(bn.moving_variance.numpy(), batch_vars, rtol=1e-4)  # dropout was off
     assert bn.momentum == 0.99 and model.layers[1].rate == 0.5  # restored
+
+
+def _lagging_batchnorm_model():
+    """Input -> BatchNormalization -> a fixed Dense: right only with the data's statistics (mean 100), which the
+    running averages (momentum 0.99, starting at 0) are far from after one step."""
+    import keras
+
+    inputs = keras.Input((1,))
+    x = keras.layers.BatchNormalization(momentum=0.99, center=False, scale=False)(inputs)
+    dense = keras.layers.Dense(2, activation="softmax")
+    model = keras.Model(inputs, dense(x))
+    dense.set_weights([np.array([[-10.0, 10.0]], "float32"), np.zeros(2, "float32")])
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize("recalibrate", [False, True])
+def test_validation_sees_recalibrated_batchnorm_statistics(recalibrate):
+    from helpers.training import RecalibrateBeforeValidation
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(100.0, 1.0, size=(256, 1)).astype("float32")
+    y = (x[:, 0] > 100.0).astype("int64")  # the class is the sign of the standardised input
+    model = _lagging_batchnorm_model()
+    callbacks = [RecalibrateBeforeValidation([(x[i:i + 64], y[i:i + 64]) for i in range(0, 256, 64)], 4)] \
+        if recalibrate else []
+    history = model.fit(x, y, batch_size=256, epochs=1, validation_data=(x, y), callbacks=callbacks, verbose=0)
+    train_acc, val_acc = history.history["accuracy"][0], history.history["val_accuracy"][0]
+    assert train_acc > 0.95  # training normalises with each batch's own statistics
+    if recalibrate:
+        assert val_acc > 0.95  # the statistics of the training images, re-estimated before validation
+    else:
+        assert val_acc < 0.6  # running averages one step from 0: every input looks large, one class wins
