@@ -1,6 +1,6 @@
 """Training: one ``train()`` that turns a config (``helpers.recipes``) and a dataset into a run directory, and the
-batch-norm recalibration before each validation and after the last epoch (the callback that shows progress and writes ``history.csv`` is
-``helpers.progress.EpochLogger``).
+batch-norm recalibration before each validation and after the last epoch (the callback that shows progress and
+writes ``history.csv`` is ``helpers.progress.EpochLogger``).
 
 Evaluation on the test split is ``helpers.evaluation.evaluate_run``.
 """
@@ -162,8 +162,8 @@ class RecalibrateBeforeValidation(keras.callbacks.Callback):
     The weights, and so training, are unchanged; the validation curve then shows what the network has learned
     rather than how far the running averages (Keras' momentum 0.99: the last ~100 batches) lag behind it.
     Without it, report 1's ResNet-50 on 1,700 MNIST images validated at 10-16% for 21 of 25 epochs, with
-    training accuracy above 96% from epoch 4, and tested at 94% once recalibrated. ``fit`` calls ``on_test_begin`` before it reads the weights for validation, on every
-    backend.
+    training accuracy above 96% from epoch 4, and tested at 94% once recalibrated. ``fit`` calls
+    ``on_test_begin`` before it reads the weights for validation, on every backend.
     """
 
     def __init__(self, dataset, max_batches: int):
