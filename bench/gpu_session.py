@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 BENCH = Path(__file__).resolve().parent
-SETTINGS = ["optimizer", "lr", "weight_decay", "label_smoothing", "batch_size", "warmup_fraction"]
+SETTINGS = ["optimizer", "lr", "weight_decay", "label_smoothing", "batch_size", "warmup_fraction", "augment"]
 
 
 def start(script: str, args: list, log: Path, env: dict) -> subprocess.Popen:
@@ -68,7 +68,8 @@ def winner(out: Path, epochs: int) -> dict | None:
     if done.empty:
         return None
     top = done.loc[done["val_accuracy"].idxmax()]
-    return {k: (int(top[k]) if k == "batch_size" else top[k]) for k in SETTINGS}
+    # (tables of searches from before augmentation was searched have no "augment" column)
+    return {k: (int(top[k]) if k == "batch_size" else top[k]) for k in SETTINGS if k in top and not pd.isna(top[k])}
 
 
 def main(argv=None) -> int:

@@ -34,22 +34,28 @@ import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
 from helpers.evaluation import evaluate_run  # noqa: E402
-from helpers.recipes import SMALL_BUDGET_SETTINGS, budget_bands, make_config, parse_settings  # noqa: E402
+from helpers.recipes import budget_bands, make_config, parse_settings  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
 from helpers.training import train  # noqa: E402
 
-# Named variants: a recipe and the settings that override it.
-VARIANTS = {
-    "report2": ("report2", {}),
-    "best": ("best", {}),
-    # Issue 13's single override of `best` (54.2% against best's 52.3% on 4,006 CIFAR-10 images, VGG-11, 8 epochs).
-    "best+adamw": ("best", {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}),
-    # `best` with its large-budget settings (the references' SGD) whatever the budget: what `best` was before
-    # its small-budget band.
-    "best-sgd": ("best", budget_bands("best")[-1][1]),
-    # `best` with its small-budget settings (AdamW, bench/tune.py's 8-epoch winner) whatever the budget.
-    "best-adamw": ("best", dict(SMALL_BUDGET_SETTINGS)),
-}
+
+def variants(dataset: str) -> dict:
+    """Named variants for runs on ``dataset``: a recipe and the settings that override it."""
+    bands = budget_bands("best", f"any/{dataset}")
+    return {
+        "report2": ("report2", {}),
+        "best": ("best", {}),
+        # Issue 13's single override of `best` (54.2% against best's 52.3% on 4,006 CIFAR-10 images, VGG-11,
+        # 8 epochs), with `best`'s own augmentation of that time (flip + crop; MNIST: shifts and rotations).
+        "best+adamw": ("best", {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64,
+                                "augment": make_config("best", "vgg11", dataset)["augment"]}),
+        # `best` with its large-budget settings (the references' SGD) whatever the budget: what `best` was before
+        # its small-budget band.
+        "best-sgd": ("best", bands[-1][1]),
+        # `best` with its small-budget settings whatever the budget.
+        "best-adamw": ("best", bands[0][1]),
+    }
+
 
 
 def write_csv(rows: list, path: str) -> None:
@@ -63,7 +69,7 @@ def main(argv=None) -> int:
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"])
     p.add_argument("--models", nargs="+", default=["vgg16", "resnet18", "googlenet"])
     p.add_argument("--recipes", nargs="+", default=["report2", "best", "best+adamw"],
-                   help=f"variants: {', '.join(VARIANTS)} or any recipe name")
+                   help=f"variants: {', '.join(variants('cifar10'))} or any recipe name")
     p.add_argument("--epochs", type=int, nargs="+", default=[10], help="one or more budgets")
     p.add_argument("--train-size", type=float, default=None, help="training images (count or fraction)")
     p.add_argument("--val-size", type=float, default=0.1)
@@ -78,7 +84,7 @@ def main(argv=None) -> int:
         return int(v) if v is not None and v >= 1 else v
 
     try:
-        named = dict(VARIANTS)
+        named = variants(args.dataset)
         for text in args.variant:
             name, sep, given = text.partition(":")
             if not (sep and name and given):
@@ -86,7 +92,7 @@ def main(argv=None) -> int:
             named[name] = ("best", parse_settings(given))
             if name not in args.recipes:
                 args.recipes.append(name)
-        variants = [named.get(r, (r, {})) for r in args.recipes]
+        chosen = [named.get(r, (r, {})) for r in args.recipes]
         splits = {seed: load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
                                      train_size=count(args.train_size), test_size=count(args.test_size), seed=seed)
                   for seed in args.seed}
@@ -95,7 +101,7 @@ def main(argv=None) -> int:
         configs = [(m, name, make_config(recipe, m, args.dataset, train_size=len(ds.y_train),
                                          **{**over, "epochs": e, "seed": seed}))
                    for seed in args.seed for e in args.epochs for m in args.models
-                   for name, (recipe, over) in zip(args.recipes, variants)]
+                   for name, (recipe, over) in zip(args.recipes, chosen)]
     except (ValueError, OSError) as err:  # unknown model/recipe/setting, epochs < 1, missing or bad files, sizes
         p.error(str(err))
     hw = environment_info()["hardware"]
@@ -112,6 +118,7 @@ def main(argv=None) -> int:
             metrics = evaluate_run(result, ds)
             rows.append({"model": model, "recipe": recipe, "epochs": cfg["epochs"], "seed": cfg["seed"],
                          "images seen": cfg["images_seen"], "batch": cfg["batch_size"], "optimizer": cfg["optimizer"], "lr": cfg["lr"],
+                         "augment": cfg["augment"],
                          "weight decay": cfg["weight_decay"], "label smoothing": cfg["label_smoothing"],
                          "best val acc": round(float(result.history["val_accuracy"].max()), 4),
                          "test accuracy": round(metrics["test_accuracy"], 4),

@@ -10,7 +10,8 @@ directory, scored on the validation split (the test split is never loaded into a
 DIR holds the official files (mnist.npz, cifar-10-python.tar.gz or cifar-10-batches-py/). The space: optimizer
 (SGD + Nesterov momentum or AdamW, i.e. ``adam`` with weight decay), peak learning rate and weight decay (ranges
 per optimizer, in the references' meaning: see ``helpers.optim.keras_weight_decay``), label smoothing, batch
-size and the one-cycle warm-up share; everything else is the ``best`` recipe's. Every trial trains the same
+size, the one-cycle warm-up share and the augmentation (CIFAR-10: flip + crop, flips alone or none; MNIST: shifts
+and rotations or none); everything else is the ``best`` recipe's. Every trial trains the same
 number of epochs. The first trials are the ``best`` recipe as it is for this budget, the override from issue 13
 (AdamW lr 0.003, weight decay 0.05, batch 64) and ``best``'s other budget bands, each once, so the table always
 compares them with what the search finds. Pruning: Optuna's successive halving on the per-epoch validation accuracy (rungs from a quarter of the
@@ -109,10 +110,11 @@ def make_pruner(name: str, epochs: int):
     return optuna.pruners.NopPruner()
 
 
-SPACE_KEYS = ("optimizer", "lr", "weight_decay", "label_smoothing", "batch_size", "warmup_fraction")
+AUGMENT_CHOICES = {"cifar10": ["flip_crop", "flip", "none"], "mnist": ["shift_rotate", "none"]}  # per dataset
+SPACE_KEYS = ("optimizer", "lr", "weight_decay", "label_smoothing", "batch_size", "warmup_fraction", "augment")
 
 
-def suggest(trial) -> dict:
+def suggest(trial, dataset: str) -> dict:
     optimizer = trial.suggest_categorical("optimizer", list(SPACE))
     (lr_lo, lr_hi), (wd_lo, wd_hi) = SPACE[optimizer]
     return {
@@ -122,15 +124,16 @@ def suggest(trial) -> dict:
         "label_smoothing": trial.suggest_float("label_smoothing", 0.0, 0.2),
         "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
         "warmup_fraction": trial.suggest_float("warmup_fraction", 0.05, 0.3),
+        "augment": trial.suggest_categorical(f"augment_{dataset}", AUGMENT_CHOICES[dataset]),
     }
 
 
 def as_params(settings: dict) -> dict:
-    """Settings -> the trial's parameter names (for ``enqueue_trial``)."""
+    """Settings (a run's config) -> the trial's parameter names (for ``enqueue_trial``)."""
     opt = settings["optimizer"]
     return {"optimizer": opt, f"lr_{opt}": settings["lr"], f"weight_decay_{opt}": settings["weight_decay"],
             "label_smoothing": settings["label_smoothing"], "batch_size": settings["batch_size"],
-            "warmup_fraction": settings["warmup_fraction"]}
+            "warmup_fraction": settings["warmup_fraction"], f"augment_{settings['dataset']}": settings["augment"]}
 
 
 def baselines(base: dict) -> list[tuple[str, dict]]:
@@ -141,7 +144,7 @@ def baselines(base: dict) -> list[tuple[str, dict]]:
 
     candidates = [("best", base), ("issue13 override", {**base, **ISSUE13_OVERRIDE})]
     candidates += [(f"band up to {limit:,}" if limit else "band beyond", {**base, **band})
-                   for limit, band in budget_bands("best")]
+                   for limit, band in budget_bands("best", f"{base['model']}/{base['dataset']}")]
     chosen, seen = [], []
     for name, settings in candidates:
         key = {k: settings[k] for k in SPACE_KEYS}
@@ -232,7 +235,7 @@ def main(argv=None) -> int:
             print(pd.DataFrame([row]).to_string(index=False, header=len(rows) == 1), flush=True)
 
         def objective(trial):
-            settings = suggest(trial)
+            settings = suggest(trial, args.dataset)
             t0 = time.perf_counter()
             row = {"trial": trial.number, "name": trial.user_attrs.get("name", ""), **settings,
                    "steps": math.ceil(len(ds.y_train) / settings["batch_size"]) * args.epochs}

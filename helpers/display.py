@@ -110,11 +110,11 @@ def show_evaluation(result, metrics: dict, ds, experiment: str = "", subset: boo
 
 
 def budget_table(config: dict) -> pd.DataFrame:
-    """A recipe's budget rule as a table (one row a band: up to how many images seen, the settings it sets), the
-    band that ``config``'s run falls in marked."""
+    """A recipe's budget rule as a table (one row a band: up to how many images seen, the settings it sets for
+    ``config``'s model and dataset), the band that ``config``'s run falls in marked."""
     from helpers.recipes import budget_band, budget_bands
 
-    bands = budget_bands(config["recipe"])
+    bands = budget_bands(config["recipe"], f"{config['model']}/{config['dataset']}")
     if not bands:
         return pd.DataFrame({"settings": ["one set for every budget"]}, index=[config["recipe"]])
     seen = config["images_seen"]

@@ -97,7 +97,8 @@ def _registry() -> dict[str, Exercise]:
                          {1200: "1,200 is one epoch: the run makes 8 passes", 300: "300 is the optimizer steps at "
                           "batch 32: each step sees a batch of 32 images", 8: "8 is the epochs: multiply by the "
                           "images each epoch trains on"}),
-                 "8 x 1,200 = 9,600 images seen, below 16,000: the small band (AdamW lr 3e-4, batch 32)."),
+                 "8 x 1,200 = 9,600 images seen, below 16,000: the small band (AdamW lr 1e-3, batch 32, flips "
+                 "without crops)."),
         Exercise("one_cycle_lr", "02_vgg.ipynb", "code", one_cycle,
                  "Linear warm-up from peak/25 over the first 15% of steps, then a cosine down to peak/400."),
         Exercise("vgg11_experiment", "02_vgg.ipynb", "experiment", run_of("model", "vgg11", "VGG-11"),

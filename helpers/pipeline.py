@@ -26,6 +26,7 @@ __all__ = ["AUGMENTATIONS", "Augmenter", "Batches", "Preprocessing", "augment_ba
 # kind -> (largest shift in pixels, largest rotation in degrees, horizontal flips, interpolation)
 AUGMENT = {
     "flip_crop": (4, 0.0, True, "nearest"),  # CIFAR: "pad 4, random 32x32 crop" and a flip half of the time
+    "flip": (0, 0.0, True, "nearest"),  # CIFAR, lighter: a horizontal flip half of the time, no shift
     "shift_rotate": (3, 10.0, False, "bilinear"),  # digits: never flipped (a flipped 2 is not a 2)
 }
 AUGMENTATIONS = ("none", *AUGMENT)
@@ -62,7 +63,8 @@ def augment_with(images, kind: str, uniform):
     seeded generator decides, so the same numbers give the same images on every backend.
 
     ``flip_crop`` (CIFAR): shift by up to 4 px with zero fill, which is exactly "pad 4, random 32x32 crop", and a
-    horizontal flip half of the time. ``shift_rotate`` (digits): shifts of up to 3 px and rotations of up to
+    horizontal flip half of the time; ``flip`` the flip alone (for short runs, where crops cost more learning than
+    they save in overfitting). ``shift_rotate`` (digits): shifts of up to 3 px and rotations of up to
     10 degrees, never flips.
     """
     images = ops.cast(images, "float32")

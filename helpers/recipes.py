@@ -16,8 +16,8 @@ import numpy as np
 from helpers.pipeline import AUGMENTATIONS
 
 __all__ = ["BASE", "LOSSES", "MIDDLE_BUDGET", "MIDDLE_BUDGET_SETTINGS", "OPTIMIZERS", "RECIPES", "SCHEDULES",
-           "SMALL_BUDGET", "SMALL_BUDGET_SETTINGS", "budget_band", "budget_bands", "budget_settings", "check_config",
-           "make_config", "parse_settings"]
+           "SMALL_BUDGET", "SMALL_BUDGET_RULES", "SMALL_BUDGET_SETTINGS", "budget_band", "budget_bands",
+           "budget_settings", "check_config", "make_config", "parse_settings"]
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -58,13 +58,16 @@ BASE = {
 }
 
 # `best`'s budget bands (images seen = epochs x training images), from issue 13's measurements on CIFAR-10
-# samples (README, "`best` by budget"). Up to SMALL_BUDGET: AdamW with a low peak lr, small batches (more steps
-# from few images) and strong label smoothing, the 8-epoch search's winner. Up to MIDDLE_BUDGET: a stronger AdamW
-# (issue 13's override: lr 3e-3, weight decay 0.05, batch 64), which beat the small band at 18,000 images seen
-# (ResNet-18, 30 epochs of 600) and lost to it at 14,824 (VGG-11, 8 epochs of 1,853). Beyond: the references' SGD.
+# samples (README, "`best` by budget"). Up to SMALL_BUDGET: AdamW, peak lr 1e-3, weight decay 0.02, small batches
+# (more steps from few images), strong label smoothing and, on CIFAR-10, flips without crops (SMALL_BUDGET_RULES):
+# in 8 epochs random crops cost VGG-11 more learning than they saved, and no augmentation at all let ResNet-18
+# overfit 600 images. Up to MIDDLE_BUDGET: a stronger AdamW (issue 13's override: lr 3e-3, weight decay 0.05,
+# batch 64, flip + crop), which beat the small band's first settings (lr 3e-4) at 18,000 images seen (ResNet-18,
+# 30 epochs of 600) and lost to them at 14,824 (VGG-11, 8 epochs of 1,853). Beyond: the references' SGD.
 SMALL_BUDGET = 16_000
-SMALL_BUDGET_SETTINGS = {"optimizer": "adam", "lr": 3e-4, "weight_decay": 0.01, "label_smoothing": 0.15,
+SMALL_BUDGET_SETTINGS = {"optimizer": "adam", "lr": 1e-3, "weight_decay": 0.02, "label_smoothing": 0.15,
                          "batch_size": 32, "warmup_fraction": 0.2}
+SMALL_BUDGET_RULES = [("*/cifar10", {"augment": "flip"})]  # MNIST keeps its shifts and rotations (never flipped)
 MIDDLE_BUDGET = 100_000  # not measured: the largest budget measured is 55,590 (VGG-11, 30 epochs of 1,853)
 MIDDLE_BUDGET_SETTINGS = {**SMALL_BUDGET_SETTINGS, "lr": 3e-3, "weight_decay": 0.05, "batch_size": 64}
 
@@ -106,8 +109,8 @@ RECIPES = {
         # 5e-4 itself: 0.02 x 5e-4 = 1e-5 per step, 10x weaker than meant at this lr and 50x weaker than the
         # references' per-step decay. Searched with bench/tune.py (Optuna) on CIFAR-10 samples (issue 13).
         "about": "Ours: SGD + Nesterov, one-cycle, label smoothing, weight decay (PyTorch's meaning), augmentation, "
-                 "batch 128; on smaller budgets (epochs x training images) AdamW: up to 16,000 images seen lr 3e-4, "
-                 "batch 32, up to 100,000 lr 3e-3, batch 64: see 'budget'.",
+                 "batch 128; on smaller budgets (epochs x training images) AdamW: up to 16,000 images seen lr 1e-3, "
+                 "batch 32, flips without crops on CIFAR-10, up to 100,000 lr 3e-3, batch 64: see 'budget'.",
         "defaults": {"epochs": 30, "batch_size": 128, "optimizer": "sgd_momentum", "nesterov": True, "lr": 0.02,
                      "schedule": "onecycle", "weight_decay": 5e-4, "label_smoothing": 0.1,
                      "normalization": "standardize", "val_size": 0.1},  # 5,000 of CIFAR-10's 50,000
@@ -115,13 +118,14 @@ RECIPES = {
             ("*/mnist", {"epochs": 15, "augment": "shift_rotate"}),
             ("*/cifar10", {"augment": "flip_crop"}),
         ],
-        # Settings by budget, as data: (max images seen, settings). A run's budget is the images it sees,
+        # Settings by budget, as data: (max images seen, settings[, rules]). A run's budget is the images it sees,
         # epochs x training images per epoch (make_config's train_size; the official training set when it is
         # not given), i.e. its optimizer steps x batch size. The first band whose bound holds it wins (None: no
-        # bound); explicit parameters still win over it. Issue 13's searches and comparisons (bench/tune.py,
+        # bound); its optional rules ("<model>/<dataset>" patterns, as the recipe's) add settings for some runs;
+        # explicit parameters still win over it. Issue 13's searches and comparisons (bench/tune.py,
         # bench/recipes.py, CIFAR-10 samples): README, "`best` by budget" and Performance.
         "budget": [
-            (SMALL_BUDGET, SMALL_BUDGET_SETTINGS),
+            (SMALL_BUDGET, SMALL_BUDGET_SETTINGS, SMALL_BUDGET_RULES),
             (MIDDLE_BUDGET, MIDDLE_BUDGET_SETTINGS),
             (None, {}),
         ],
@@ -144,11 +148,8 @@ def make_config(recipe: str, model: str, dataset: str, train_size: int | float |
         raise ValueError(f"Unknown model {model!r}; valid: {', '.join(MODEL_NAMES)}.")
     if dataset not in DATASET_NAMES:
         raise ValueError(f"Unknown dataset {dataset!r}; valid: {', '.join(DATASET_NAMES)}.")
-    config = {"experiment": None, "recipe": recipe, "model": model, "dataset": dataset, "seed": 0, **BASE}
-    config.update(RECIPES[recipe]["defaults"])
-    for pattern, values in RECIPES[recipe]["rules"]:
-        if fnmatch.fnmatch(f"{model}/{dataset}", pattern):
-            config.update(values)
+    config = {"experiment": None, "recipe": recipe, "model": model, "dataset": dataset, "seed": 0,
+              **_recipe_values(recipe, f"{model}/{dataset}")}
     unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise ValueError(f"Unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(config))}.")
@@ -157,7 +158,7 @@ def make_config(recipe: str, model: str, dataset: str, train_size: int | float |
     val_size = explicit.get("val_size", config["val_size"])
     _check_epochs(epochs)  # before check_config: the budget below multiplies by it
     config["images_seen"] = int(epochs) * training_images(dataset, val_size, train_size)
-    config.update(budget_settings(recipe, config["images_seen"]))
+    config.update(budget_settings(recipe, config["images_seen"], f"{model}/{dataset}"))
     config.update(explicit)
     check_config(config)
     return config
@@ -168,27 +169,50 @@ def _check_epochs(epochs) -> None:
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}.")
 
 
-def budget_bands(recipe: str) -> list[tuple[int | None, dict]]:
-    """A recipe's budget rule with each band's full settings: every key any band sets, a band's own value or else
-    the recipe's default. [(max images seen, or None for no bound; settings)], [] without a budget rule."""
-    bands, defaults = RECIPES[recipe].get("budget", []), RECIPES[recipe]["defaults"]
-    keys = list(dict.fromkeys(k for _, values in bands for k in values))
-    return [(limit, {k: values.get(k, defaults.get(k, BASE[k])) for k in keys}) for limit, values in bands]
+def _band_settings(band: tuple, target: str | None) -> dict:
+    """One band's settings for runs of ``target`` ("<model>/<dataset>"): its own, then its rules that match (none
+    when ``target`` is None)."""
+    settings = dict(band[1])
+    for pattern, values in (band[2] if len(band) > 2 else []):
+        if target is not None and fnmatch.fnmatch(target, pattern):
+            settings.update(values)
+    return settings
+
+
+def _recipe_values(recipe: str, target: str | None) -> dict:
+    """BASE, the recipe's defaults, then its rules that match ``target`` (none when it is None)."""
+    values = {**BASE, **RECIPES[recipe]["defaults"]}
+    for pattern, rule in RECIPES[recipe]["rules"]:
+        if target is not None and fnmatch.fnmatch(target, pattern):
+            values.update(rule)
+    return values
+
+
+def budget_bands(recipe: str, target: str | None = None) -> list[tuple[int | None, dict]]:
+    """A recipe's budget rule with each band's full settings for runs of ``target`` ("<model>/<dataset>", e.g.
+    "vgg11/cifar10"; None: the bands' own settings, without their per-dataset rules): every key any band sets, a
+    band's own value or else the recipe's. [(max images seen, or None for no bound; settings)], [] without a budget
+    rule."""
+    bands = [(band[0], _band_settings(band, target)) for band in RECIPES[recipe].get("budget", [])]
+    values = _recipe_values(recipe, target)
+    keys = list(dict.fromkeys(k for _, settings in bands for k in settings))
+    return [(limit, {k: settings.get(k, values[k]) for k in keys}) for limit, settings in bands]
 
 
 def budget_band(recipe: str, images_seen: int) -> int | None:
     """Which band of a recipe's ``budget`` rule a run that sees ``images_seen`` training images (epochs x images
     per epoch) falls in: the first whose bound (None = no bound) is at least that. None without a budget rule."""
-    for i, (max_images, _) in enumerate(RECIPES[recipe].get("budget", [])):
-        if max_images is None or images_seen <= max_images:
+    for i, band in enumerate(RECIPES[recipe].get("budget", [])):
+        if band[0] is None or images_seen <= band[0]:
             return i
     return None
 
 
-def budget_settings(recipe: str, images_seen: int) -> dict:
-    """The settings the budget rule gives such a run (``budget_band``); {} without a budget rule."""
+def budget_settings(recipe: str, images_seen: int, target: str | None = None) -> dict:
+    """The settings the budget rule gives such a run (``budget_band``) of ``target`` ("<model>/<dataset>"; None:
+    the band's own settings without its per-dataset rules); {} without a budget rule."""
     band = budget_band(recipe, images_seen)
-    return {} if band is None else dict(RECIPES[recipe]["budget"][band][1])
+    return {} if band is None else _band_settings(RECIPES[recipe]["budget"][band], target)
 
 
 def parse_settings(text: str) -> dict:

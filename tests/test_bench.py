@@ -49,6 +49,7 @@ def test_recipes_table_on_official_files(tmp_path, mnist_dir):
     override = table.set_index("recipe").loc["best+adamw"]
     assert (override["optimizer"], override["lr"], override["weight decay"], override["batch"]) == \
         ("adam", 0.003, 0.05, 64)
+    assert override["augment"] == "shift_rotate"  # as issue 13 ran it: `best`'s own augmentation (never flips)
 
 
 def test_recipes_with_a_variant_and_several_seeds(tmp_path, mnist_dir):
@@ -95,13 +96,14 @@ def test_tune_writes_a_trials_table(tmp_path, mnist_dir):
     table = pd.read_csv(out)
     assert list(table["trial"]) == [0, 1]
     assert list(table["name"]) == ["best", "issue13 override"]  # the baselines come first
-    # Trial 0 is `best` as it is at this budget (1 epoch of 128 images: its small band, AdamW lr 3e-4).
+    # Trial 0 is `best` as it is at this budget (1 epoch of 128 images: its small band, AdamW lr 1e-3).
     from helpers.recipes import make_config
 
     best = make_config("best", "vgg11", "mnist", train_size=128, epochs=1)
-    assert (best["optimizer"], best["lr"]) == ("adam", 3e-4)
+    assert (best["optimizer"], best["lr"]) == ("adam", 1e-3)
     assert table.loc[0, "optimizer"] == best["optimizer"] and table.loc[0, "lr"] == best["lr"]
     assert table.loc[0, "batch_size"] == best["batch_size"] == 32
+    assert table.loc[0, "augment"] == best["augment"] == "shift_rotate"  # searched too, among MNIST's own choices
     assert table.loc[1, "optimizer"] == "adam" and table.loc[1, "weight_decay"] == 0.05
     assert (table["epochs_run"] == 1).all() and table["val_accuracy"].between(0, 1).all()
     assert set(table["state"]) <= {"complete", "pruned"} and (table["seconds"] > 0).all()
@@ -138,7 +140,8 @@ def test_gpu_session_picks_the_best_complete_trial_of_all_workers(tmp_path):
     pd.DataFrame([row, {**row, "trial": 2, "lr": 0.1, "val_accuracy": 0.9, "state": "pruned"}]).to_csv(
         tmp_path / "tune_8_w0.csv", index=False)
     pd.DataFrame([{**row, "trial": 1, "optimizer": "sgd_momentum", "lr": 0.05, "batch_size": 128,
-                   "val_accuracy": 0.45}]).to_csv(tmp_path / "tune_8_w1.csv", index=False)
+                   "val_accuracy": 0.45, "augment": "flip"}]).to_csv(tmp_path / "tune_8_w1.csv", index=False)
     assert winner(tmp_path, 8) == {"optimizer": "sgd_momentum", "lr": 0.05, "weight_decay": 0.01,
-                                   "label_smoothing": 0.15, "batch_size": 128, "warmup_fraction": 0.2}
+                                   "label_smoothing": 0.15, "batch_size": 128, "warmup_fraction": 0.2,
+                                   "augment": "flip"}
     assert winner(tmp_path, 30) is None  # no search at that budget

@@ -15,7 +15,7 @@ REPORTED = {e.reported for e in EXPERIMENTS.values() if e.reported is not None}
 # Percentages in the notebooks' text that are not the reports' results, each with where it comes from.
 NOT_REPORT_RESULTS = {
     95.0: "open reference implementations of GoogLeNet on CIFAR-10 reach 92.9-95% (GUIDE.md section 4)",
-    47.0: "the kit's own bench/tune.py search: validation accuracy of best's small budget band (README, Recipes)",
+    47.0: "the kit's own bench/tune.py search: validation accuracy of its winner, AdamW lr 3e-4 (README, Recipes)",
     42.0: "the kit's own bench/tune.py search: validation accuracy of the SGD settings (README, Recipes)",
     16.0: "the kit's own quick run of report 1's Exp. 3: validation at 10-16% with lagging batch-norm averages (03)",
     96.0: "the kit's own quick run of report 1's Exp. 3: training accuracy above 96% from epoch 4 (03)",

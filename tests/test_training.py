@@ -16,6 +16,7 @@ from helpers.recipes import (
     MIDDLE_BUDGET_SETTINGS,
     RECIPES,
     SMALL_BUDGET,
+    SMALL_BUDGET_RULES,
     SMALL_BUDGET_SETTINGS,
     budget_bands,
     budget_settings,
@@ -92,9 +93,19 @@ def test_best_picks_its_settings_by_budget():
     # Fractions and counts as load_dataset takes them; a run of many epochs on few images leaves the small band.
     assert make_config("best", "vgg11", "mnist", train_size=0.5, val_size=10_000)["images_seen"] == 15 * 25_000
     # Three bands: the 8-epoch search's AdamW, issue 13's stronger AdamW for longer runs, the references' SGD.
-    assert [limit for limit, _ in bands] == [SMALL_BUDGET, MIDDLE_BUDGET, None] == [16_000, 100_000, None]
+    assert [band[0] for band in bands] == [SMALL_BUDGET, MIDDLE_BUDGET, None] == [16_000, 100_000, None]
     vgg8, vgg30 = (make_config("best", "vgg11", "cifar10", train_size=1853, epochs=e) for e in (8, 30))
-    assert vgg8["images_seen"] == 14_824 and (vgg8["lr"], vgg8["batch_size"]) == (3e-4, 32)
+    assert vgg8["images_seen"] == 14_824 and (vgg8["lr"], vgg8["batch_size"]) == (1e-3, 32)
+    # The small band's rule: flips without crops on CIFAR-10; MNIST keeps shifts and rotations (a flipped 2 is not
+    # a 2); the other bands keep the recipe's own augmentation.
+    assert SMALL_BUDGET_RULES == [("*/cifar10", {"augment": "flip"})]
+    assert (vgg8["augment"], vgg30["augment"], full["augment"]) == ("flip", "flip_crop", "flip_crop")
+    mnist8 = make_config("best", "vgg11", "mnist", train_size=1200, epochs=8)
+    assert mnist8["augment"] == "shift_rotate" and mnist8["lr"] == 1e-3
+    assert budget_settings("best", 9_600, "vgg11/cifar10") == {**SMALL_BUDGET_SETTINGS, "augment": "flip"}
+    assert budget_settings("best", 9_600, "vgg11/mnist") == SMALL_BUDGET_SETTINGS
+    assert budget_bands("best", "resnet18/cifar10")[0][1]["augment"] == "flip"
+    assert all("augment" not in b for _, b in budget_bands("best", "resnet18/mnist"))  # no band sets it there
     assert vgg30["images_seen"] == 55_590 and {k: vgg30[k] for k in MIDDLE_BUDGET_SETTINGS} == MIDDLE_BUDGET_SETTINGS
     assert (vgg30["optimizer"], vgg30["lr"], vgg30["weight_decay"], vgg30["batch_size"]) == ("adam", 3e-3, 0.05, 64)
     assert budget_settings("best", SMALL_BUDGET) == SMALL_BUDGET_SETTINGS
@@ -109,6 +120,7 @@ def test_best_picks_its_settings_by_budget():
     assert budget_bands("report2") == []
     table = budget_table(vgg30)
     assert list(table["this run"] != "") == [False, True, False] and "55,590" in table.loc[1, "this run"]
+    assert table.loc[0, "settings"].endswith("augment=flip") and "augment=flip_crop" in table.loc[1, "settings"]
     assert "lr=0.003" in table.loc[1, "settings"] and "optimizer=sgd_momentum" in table.loc[2, "settings"]
     # An explicit setting beats the budget rule.
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, optimizer="rmsprop")["optimizer"] == "rmsprop"
@@ -135,7 +147,7 @@ def test_overrides_win_and_none_keeps_the_recipe():
         ({"dataset": "svhn"}, "Unknown dataset 'svhn'; valid: mnist, cifar10"),
         ({"optimizer": "adamw"}, "Unknown optimizer 'adamw'; valid: sgd, sgd_momentum, adam, rmsprop"),
         ({"schedule": "linear"}, "Unknown schedule 'linear'"),
-        ({"augment": "mixup"}, "Unknown augment 'mixup'; valid: none, flip_crop, shift_rotate"),
+        ({"augment": "mixup"}, "Unknown augment 'mixup'; valid: none, flip_crop, flip, shift_rotate"),
         ({"epochs": 0}, "epochs must be a whole number >= 1, got 0"),
         ({"lr": 0}, "lr must be a number > 0, got 0"),
         ({"lr": -0.1}, "lr must be a number > 0"),
