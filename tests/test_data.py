@@ -264,7 +264,7 @@ def test_cached_evaluation_pipeline_gives_the_same_batches():
         make_pipeline(ds.x_train, ds.y_train, training=True, cache=True, **kw)
 
 
-@pytest.mark.parametrize("augment", ["flip_crop", "shift_rotate"])
+@pytest.mark.parametrize("augment", ["flip_crop", "flip", "shift_rotate"])
 def test_augmentation_reproducible_and_fresh_each_epoch(augment):
     ds = load_dataset("cifar10", synthetic=True, train_size=128)
     prep = Preprocessing.fit(ds.x_train)
@@ -293,6 +293,16 @@ def test_flip_crop_is_pad4_random_crop_and_flip():
         assert hits, "augmented image is not a crop of the padded (flipped) image"
         flips += hits[0][0]
     assert 4 <= flips <= 28  # about half are flipped
+
+
+def test_flip_is_a_mirror_or_the_image_itself():
+    """``flip`` (best's small band on CIFAR-10): each image unchanged or mirrored left-right, never shifted."""
+    x = load_dataset("cifar10", synthetic=True, train_size=32).x_train
+    out = pipeline.augment_batch(x, "flip", [3, 4])
+    mirrored = [np.array_equal(aug, img[:, ::-1]) for img, aug in zip(x.astype(np.float32), out)]
+    same = [np.array_equal(aug, img) for img, aug in zip(x.astype(np.float32), out)]
+    assert all(m or s for m, s in zip(mirrored, same))
+    assert 4 <= sum(mirrored) <= 28  # about half are flipped
 
 
 def test_shift_rotate_never_flips_and_keeps_range():
