@@ -3,7 +3,7 @@
 An *experiment* is one notebook executed with one set of parameters. A *profile* scales data and compute:
 
 * ``smoke``: synthetic data, a few dozen images, 1 epoch: every notebook and code path in minutes (the tests),
-* ``quick``: real data, stratified subsets, 8-25 epochs on 6 training runs, long enough to learn (26.5 min measured on 2 cores),
+* ``quick``: real data, stratified subsets, 8-25 epochs on 6 training runs, long enough to learn (28 min measured on 2 cores),
 * ``full``: full data and the recipe's epochs: for GPUs.
 """
 
@@ -172,9 +172,9 @@ PROFILES = {
     "quick": {
         # Re-planned in issue 13: 2 epochs on 1,500 images left most runs at chance. Fewer, longer runs: 6
         # experiments, each with enough steps to learn (per experiment below), each recipe's own batch size.
-        # Measured on real samples: 26.5 min wall on 2 idle cores with the PDF (61 min on 2 shared cores).
+        # Measured on real samples: 28 min wall on 2 idle cores with the PDF (1,662 s for the notebooks, 22 s the PDF).
         "about": "real data, 1,200 training (MNIST 1,700) / 300 validation / 500 test images, 8-25 epochs a run, "
-                 "6 training runs: 26.5 min measured on 2 idle cores, the PDF included",
+                 "6 training runs: 28 min measured on 2 idle cores, the PDF included",
         "tag": "quick",
         # The "run an experiment" exercises would train a second network per notebook: only smoke (CI) runs them.
         "train": {"epochs": 8, "train_size": 1200, "val_size": 300, "test_size": 500, "experiment_exercises": False,
