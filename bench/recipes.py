@@ -39,9 +39,9 @@ from helpers.runs import RunDir  # noqa: E402
 from helpers.training import train  # noqa: E402
 
 
-def variants(dataset: str) -> dict:
-    """Named variants for runs on ``dataset``: a recipe and the settings that override it."""
-    bands = budget_bands("best", f"any/{dataset}")
+def variants(dataset: str, model: str = "any") -> dict:
+    """Named variants for runs of ``model`` on ``dataset``: a recipe and the settings that override it."""
+    bands = budget_bands("best", f"{model}/{dataset}")
     return {
         "report2": ("report2", {}),
         "best": ("best", {}),
@@ -84,15 +84,16 @@ def main(argv=None) -> int:
         return int(v) if v is not None and v >= 1 else v
 
     try:
-        named = variants(args.dataset)
+        given_variants = {}
         for text in args.variant:
             name, sep, given = text.partition(":")
             if not (sep and name and given):
                 raise ValueError(f"--variant {text!r}: expected NAME:key=value,...")
-            named[name] = ("best", parse_settings(given))
+            given_variants[name] = ("best", parse_settings(given))
             if name not in args.recipes:
                 args.recipes.append(name)
-        chosen = [named.get(r, (r, {})) for r in args.recipes]
+        # Per model: `best`'s bands have rules by model and dataset (e.g. crops for the ResNets at small budgets).
+        named = {m: {**variants(args.dataset, m), **given_variants} for m in args.models}
         splits = {seed: load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
                                      train_size=count(args.train_size), test_size=count(args.test_size), seed=seed)
                   for seed in args.seed}
@@ -101,7 +102,7 @@ def main(argv=None) -> int:
         configs = [(m, name, make_config(recipe, m, args.dataset, train_size=len(ds.y_train),
                                          **{**over, "epochs": e, "seed": seed}))
                    for seed in args.seed for e in args.epochs for m in args.models
-                   for name, (recipe, over) in zip(args.recipes, chosen)]
+                   for name, (recipe, over) in ((r, named[m].get(r, (r, {}))) for r in args.recipes)]
     except (ValueError, OSError) as err:  # unknown model/recipe/setting, epochs < 1, missing or bad files, sizes
         p.error(str(err))
     hw = environment_info()["hardware"]

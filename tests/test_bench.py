@@ -145,3 +145,15 @@ def test_gpu_session_picks_the_best_complete_trial_of_all_workers(tmp_path):
                                    "label_smoothing": 0.15, "batch_size": 128, "warmup_fraction": 0.2,
                                    "augment": "flip"}
     assert winner(tmp_path, 30) is None  # no search at that budget
+
+
+def test_recipes_variants_follow_bests_rules_for_each_model():
+    """`best-adamw` is `best`'s small band with its rules for that model: crops for the ResNets, flips for VGG."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from recipes import variants
+
+    assert variants("cifar10", "resnet18")["best-adamw"][1]["augment"] == "flip_crop"
+    assert variants("cifar10", "plain18")["best-adamw"][1]["augment"] == "flip_crop"
+    assert variants("cifar10", "vgg11")["best-adamw"][1]["augment"] == "flip"
+    assert variants("mnist", "resnet18")["best-adamw"][1].get("augment") is None  # the recipe's shifts, rotations
+    assert variants("cifar10", "resnet18")["best+adamw"][1]["augment"] == "flip_crop"  # as issue 13 ran it

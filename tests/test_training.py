@@ -96,15 +96,21 @@ def test_best_picks_its_settings_by_budget():
     assert [band[0] for band in bands] == [SMALL_BUDGET, MIDDLE_BUDGET, None] == [16_000, 100_000, None]
     vgg8, vgg30 = (make_config("best", "vgg11", "cifar10", train_size=1853, epochs=e) for e in (8, 30))
     assert vgg8["images_seen"] == 14_824 and (vgg8["lr"], vgg8["batch_size"]) == (1e-3, 32)
-    # The small band's rule: flips without crops on CIFAR-10; MNIST keeps shifts and rotations (a flipped 2 is not
-    # a 2); the other bands keep the recipe's own augmentation.
-    assert SMALL_BUDGET_RULES == [("*/cifar10", {"augment": "flip"})]
+    # The small band's rules: flips without crops on CIFAR-10, except for the ResNet family and its plain twins
+    # (one recipe for both nets of a degradation pair), which keep the crops; MNIST keeps shifts and rotations (a
+    # flipped 2 is not a 2); the other bands keep the recipe's own augmentation.
+    assert SMALL_BUDGET_RULES == [("*/cifar10", {"augment": "flip"}), ("resnet*/cifar10", {"augment": "flip_crop"}),
+                                  ("plain*/cifar10", {"augment": "flip_crop"})]
+    pair = [make_config("best", m, "cifar10", train_size=1200, epochs=8) for m in ("plain18", "resnet18")]
+    assert pair[0] == {**pair[1], "model": "plain18"} and pair[1]["augment"] == "flip_crop"
+    assert make_config("best", "googlenet", "cifar10", train_size=400, epochs=8)["augment"] == "flip"
     assert (vgg8["augment"], vgg30["augment"], full["augment"]) == ("flip", "flip_crop", "flip_crop")
     mnist8 = make_config("best", "vgg11", "mnist", train_size=1200, epochs=8)
     assert mnist8["augment"] == "shift_rotate" and mnist8["lr"] == 1e-3
     assert budget_settings("best", 9_600, "vgg11/cifar10") == {**SMALL_BUDGET_SETTINGS, "augment": "flip"}
     assert budget_settings("best", 9_600, "vgg11/mnist") == SMALL_BUDGET_SETTINGS
-    assert budget_bands("best", "resnet18/cifar10")[0][1]["augment"] == "flip"
+    assert budget_bands("best", "resnet18/cifar10")[0][1]["augment"] == "flip_crop"
+    assert budget_bands("best", "vgg16/cifar10")[0][1]["augment"] == "flip"
     assert all("augment" not in b for _, b in budget_bands("best", "resnet18/mnist"))  # no band sets it there
     assert vgg30["images_seen"] == 55_590 and {k: vgg30[k] for k in MIDDLE_BUDGET_SETTINGS} == MIDDLE_BUDGET_SETTINGS
     assert (vgg30["optimizer"], vgg30["lr"], vgg30["weight_decay"], vgg30["batch_size"]) == ("adam", 3e-3, 0.05, 64)
