@@ -17,6 +17,8 @@ NOT_REPORT_RESULTS = {
     95.0: "open reference implementations of GoogLeNet on CIFAR-10 reach 92.9-95% (GUIDE.md section 4)",
     47.0: "the kit's own bench/tune.py search: validation accuracy of its winner, AdamW lr 3e-4 (README, Recipes)",
     42.0: "the kit's own bench/tune.py search: validation accuracy of the SGD settings (README, Recipes)",
+    43.0: "the kit's own bench/recipes.py search: ResNet-18's validation accuracy with flips and crops (02, README)",
+    37.6: "the kit's own bench/recipes.py search: ResNet-18's validation accuracy with flips alone (02, README)",
     16.0: "the kit's own quick run of report 1's Exp. 3: validation at 10-16% with lagging batch-norm averages (03)",
     96.0: "the kit's own quick run of report 1's Exp. 3: training accuracy above 96% from epoch 4 (03)",
     94.0: "the kit's own quick run of report 1's Exp. 3: test accuracy once batch-norm statistics are re-estimated (03)",
