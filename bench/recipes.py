@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         configs = [(m, name, make_config(recipe, m, args.dataset, train_size=len(ds.y_train),
                                          **{**over, "epochs": e, "seed": seed}))
                    for seed in args.seed for e in args.epochs for m in args.models
-                   for name, (recipe, over) in ((r, named[m].get(r, (r, {}))) for r in args.recipes)]
+                   for name in args.recipes for recipe, over in [named[m].get(name, (name, {}))]]
     except (ValueError, OSError) as err:  # unknown model/recipe/setting, epochs < 1, missing or bad files, sizes
         p.error(str(err))
     hw = environment_info()["hardware"]

@@ -63,9 +63,10 @@ BASE = {
 # in 8 epochs random crops cost VGG-11 more learning than they saved, and no augmentation at all let ResNet-18
 # overfit 600 images. The ResNet family (and its plain twins, so that a degradation pair shares its recipe) keeps
 # the crops: on three search splits (seeds 0-2, 8 epochs of 600) they lifted ResNet-18's validation accuracy
-# from 37.6% to 43.0% (lr 3e-3 instead: 42.3%; both: 40.3% on two splits). Up to MIDDLE_BUDGET: a stronger AdamW (issue 13's override: lr 3e-3, weight decay 0.05,
-# batch 64, flip + crop), which beat the small band's first settings (lr 3e-4) at 18,000 images seen (ResNet-18,
-# 30 epochs of 600) and lost to them at 14,824 (VGG-11, 8 epochs of 1,853). Beyond: the references' SGD.
+# from 37.6% to 43.0% (lr 3e-3 instead: 42.3%; both: 40.3% on two splits). Up to MIDDLE_BUDGET: a stronger AdamW
+# (issue 13's override: lr 3e-3, weight decay 0.05, batch 64, flip + crop), which beat the small band's first
+# settings (lr 3e-4) at 18,000 images seen (ResNet-18, 30 epochs of 600) and lost to them at 14,824 (VGG-11, 8
+# epochs of 1,853). Beyond: the references' SGD.
 SMALL_BUDGET = 16_000
 SMALL_BUDGET_SETTINGS = {"optimizer": "adam", "lr": 1e-3, "weight_decay": 0.02, "label_smoothing": 0.15,
                          "batch_size": 32, "warmup_fraction": 0.2}
