@@ -34,9 +34,13 @@ import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
 from helpers.evaluation import evaluate_run  # noqa: E402
-from helpers.recipes import budget_bands, make_config, parse_settings  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
-from helpers.training import train  # noqa: E402
+from helpers.training import (  # noqa: E402
+    budget_bands,
+    make_config,
+    parse_settings,
+    train,  # noqa: E402
+)
 
 
 def variants(dataset: str, model: str = "any") -> dict:

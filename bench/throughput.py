@@ -30,15 +30,21 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from keras import ops  # noqa: E402
 
-from helpers.data import load_dataset  # noqa: E402
+from helpers.data import (  # noqa: E402
+    Preprocessing,
+    load_dataset,  # noqa: E402
+    make_pipeline,
+)
 from helpers.environment import resolve_acceleration  # noqa: E402
 from helpers.evaluation import count_flops, inference_throughput  # noqa: E402
 from helpers.models import inference_model  # noqa: E402
-from helpers.optim import compile_model  # noqa: E402
-from helpers.pipeline import Preprocessing, make_pipeline  # noqa: E402
-from helpers.recipes import make_config  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
-from helpers.training import build_for, train  # noqa: E402
+from helpers.training import (  # noqa: E402
+    build_for,
+    make_config,  # noqa: E402
+    train,
+)
+from helpers.training.optim import compile_model  # noqa: E402
 
 T4_FP16_FLOPS = 65e12  # NVIDIA T4 tensor-core peak, FP16
 CIFAR_TRAIN_IMAGES = 50_000
@@ -162,7 +168,7 @@ def main(argv=None) -> int:
                           mixed_precision=mixed)
         kit, bare, ratios, model = kit_and_bare(name, ds, cfg, args.epochs + 1, args.repeats)
         net = inference_model(model)
-        flops = count_flops(net, ds.input_shape) or float("nan")  # counted under TensorFlow only
+        flops = count_flops(net) or float("nan")  # counted from the layers, on any backend
         achieved = 3 * flops * kit  # forward + backward ~ 3 forward passes
         rows.append({
             "model": name,

@@ -9,7 +9,7 @@ directory, scored on the validation split (the test split is never loaded into a
 
 DIR holds the official files (mnist.npz, cifar-10-python.tar.gz or cifar-10-batches-py/). The space: optimizer
 (SGD + Nesterov momentum or AdamW, i.e. ``adam`` with weight decay), peak learning rate and weight decay (ranges
-per optimizer, in the references' meaning: see ``helpers.optim.keras_weight_decay``), label smoothing, batch
+per optimizer, in the references' meaning: see ``helpers.training.optim.keras_weight_decay``), label smoothing, batch
 size, the one-cycle warm-up share and the augmentation (CIFAR-10: flip + crop, flips alone or none; MNIST: shifts
 and rotations or none); everything else is the ``best`` recipe's. Every trial trains the same
 number of epochs. The first trials are the ``best`` recipe as it is for this budget, the override from issue 13
@@ -51,9 +51,12 @@ import_keras_quietly()
 import pandas as pd  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
-from helpers.recipes import make_config, parse_settings  # noqa: E402
 from helpers.runs import RunDir  # noqa: E402
-from helpers.training import train  # noqa: E402
+from helpers.training import (  # noqa: E402
+    make_config,
+    parse_settings,
+    train,  # noqa: E402
+)
 
 # The override measured in issue 13 (best with these values: 54.2% against best's 52.3% on 4,006 images, 8 epochs).
 ISSUE13_OVERRIDE = {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64}
@@ -140,7 +143,7 @@ def baselines(base: dict) -> list[tuple[str, dict]]:
     """The trials every search starts with: ``best`` as it is at this budget, issue 13's override, then each of
     ``best``'s other budget bands at this budget, so the search also says which band wins here. A setting that is
     already in the list is not tried twice (at 30 epochs of the samples the override *is* ``best``)."""
-    from helpers.recipes import budget_bands
+    from helpers.training import budget_bands
 
     candidates = [("best", base), ("issue13 override", {**base, **ISSUE13_OVERRIDE})]
     candidates += [(f"band up to {limit:,}" if limit else "band beyond", {**base, **band})

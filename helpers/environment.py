@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.metadata as md
+import logging
 import os
 import platform
 import sys
 from pathlib import Path
 
+from helpers.runs import default_output_dir
+
 __all__ = ["backend", "environment_info", "gpus", "import_keras_quietly", "in_colab", "on_tpu_runtime",
-           "resolve_acceleration", "resolve_output_dir", "setup", "stderr_fd_silenced"]
+           "quiet_tensorflow", "resolve_acceleration", "resolve_output_dir", "setup", "stderr_fd_silenced"]
 
 
 @contextlib.contextmanager
@@ -28,36 +33,55 @@ def stderr_fd_silenced():
         os.close(devnull)
 
 
-def import_keras_quietly() -> None:
+def import_keras_quietly():
     """Import Keras (and, on its TensorFlow backend, TensorFlow) without TensorFlow's C++ start-up lines (oneDNN,
-    CUDA probing), which no log level silences and which would otherwise land in every executed notebook and PDF."""
-    if "keras" in sys.modules:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with stderr_fd_silenced():
-        import keras
+    CUDA probing, absl's "All log messages before absl::InitializeLog()"), which TensorFlow 2.21 prints whatever
+    ``TF_CPP_MIN_LOG_LEVEL`` says and which would otherwise land, red, in every notebook and PDF. Returns ``keras``.
 
-    if keras.config.backend() == "tensorflow":
-        import helpers.tensorflow_only  # noqa: F401  (loading it probes CUDA quietly)
+    Every package of the kit that uses Keras calls this in its ``__init__`` before its modules import Keras, so the
+    first import wins; a notebook imports the kit before Keras (its import cell's ``# isort: split``).
+    """
+    if "keras" not in sys.modules:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow < 2.21 honours it
+        with stderr_fd_silenced():
+            keras = importlib.import_module("keras")
+            if keras.config.backend() == "tensorflow":
+                # TensorFlow is optional (Keras' JAX and PyTorch backends run without it). Listing the devices
+                # once makes it probe CUDA now, while fd 2 goes nowhere, instead of later in a notebook cell.
+                importlib.import_module("tensorflow").config.list_physical_devices()
+    return sys.modules["keras"]
+
+
+@contextlib.contextmanager
+def quiet_tensorflow():
+    """Silence TensorFlow's Python logger inside the block (retracing notices and the like)."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def backend() -> str:
     """The Keras backend in use: "tensorflow" (the kit's default, the one the notebooks teach with), "jax" or
     "torch" (``KERAS_BACKEND=jax`` before Python starts)."""
-    import_keras_quietly()
-    import keras
-
-    return keras.config.backend()
+    return import_keras_quietly().config.backend()
 
 
 def gpus() -> list[dict]:
     """The GPUs the Keras backend sees: name and compute capability (a (major, minor) tuple, or None)."""
     kind = backend()
     try:
+        # Each backend's own query, imported only when it is the backend in use (the others may be absent).
         if kind == "tensorflow":
-            from helpers.tensorflow_only import gpu_details
+            import tensorflow as tf
 
-            return gpu_details()
+            return [{"name": details.get("device_name", gpu.name),
+                     "compute_capability": details.get("compute_capability")}
+                    for gpu in tf.config.list_physical_devices("GPU")
+                    for details in [tf.config.experimental.get_device_details(gpu)]]
         if kind == "jax":
             import jax
 
@@ -107,8 +131,6 @@ def on_tpu_runtime() -> bool:
 
 def environment_info() -> dict:
     """Library versions and hardware, recorded in every config.json."""
-    import importlib.metadata as md
-
     versions = {"python": platform.python_version()}
     for pkg in ("tensorflow", "keras", "jax", "torch", "numpy", "pandas", "scikit-learn", "matplotlib", "seaborn",
                 "papermill"):
@@ -128,14 +150,12 @@ def setup(seed: int = 0, deterministic: bool = False) -> dict:
 
     ``deterministic=True`` also asks for deterministic kernels (slower; exact repeats on CPU).
     """
-    import_keras_quietly()
-    import keras
-
+    keras = import_keras_quietly()
     keras.utils.set_random_seed(seed)
     if deterministic and keras.config.backend() == "tensorflow":
-        from helpers.tensorflow_only import enable_determinism
+        import tensorflow as tf  # the TensorFlow backend is in use, so TensorFlow is installed
 
-        enable_determinism()
+        tf.config.experimental.enable_op_determinism()
     info = environment_info()
     v, hw = info["versions"], info["hardware"]
     framework = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[v["keras_backend"]]
@@ -160,15 +180,13 @@ def resolve_output_dir(output_dir: str = "", use_drive: bool = False, drive_fold
     On Colab with ``use_drive``: Google Drive is mounted and the folder put there (``MyDrive/cnn-course-kit/``), so
     run directories (and their per-epoch backups) survive a disconnect and every notebook finds them.
     """
-    from helpers.runs import default_output_dir
-
     path = Path(output_dir).expanduser() if output_dir else default_output_dir()
     if not use_drive:
         return str(path)
     if not in_colab():
         print(f"use_drive=True only applies on Google Colab; runs stay in {path}")
         return str(path)
-    from google.colab import drive
+    from google.colab import drive  # exists on Colab only
 
     mount = Path(mount)
     if not (mount / "MyDrive").is_dir():

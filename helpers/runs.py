@@ -9,6 +9,7 @@ written to a temporary name and renamed, a killed run never leaves a half-writte
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -17,9 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["OUTPUT_DIR_ENV", "RunDir", "atomic_write", "default_output_dir", "jsonable", "load_runs",
-           "make_writable_dir", "safe_run_name"]
+__all__ = ["OUTPUT_DIR_ENV", "RunDir", "atomic_write", "default_output_dir", "finished_runs", "jsonable",
+           "load_runs", "make_writable_dir", "safe_run_name"]
 
 
 OUTPUT_DIR_ENV = "CNN_KIT_OUTPUT_DIR"
@@ -145,8 +147,6 @@ class RunDir:
         return atomic_write(self.path / name, text)
 
     def write_npz(self, name: str, **arrays) -> Path:
-        import io
-
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         return atomic_write(self.path / name, buf.getvalue())
@@ -156,16 +156,12 @@ class RunDir:
 
     def history(self):
         """The per-epoch history as a DataFrame (empty when training has not finished an epoch)."""
-        import pandas as pd
-
         path = self.path / self.HISTORY
         return pd.read_csv(path) if path.is_file() else pd.DataFrame()
 
 
 def load_runs(output_dir: str | Path):
     """One row per run directory under ``<output_dir>/runs``: settings, status and test results."""
-    import pandas as pd
-
     rows = []
     for run_path in sorted((Path(output_dir) / "runs").glob("*/")):
         run = RunDir(output_dir, run_path.name)
@@ -194,3 +190,11 @@ def load_runs(output_dir: str | Path):
                "val_accuracy", "epochs_run", "train_seconds", "train_images_per_s", "inference_images_per_s",
                "params_total", "params_trainable", "flops_per_image", "accelerator", "path"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def finished_runs(output_dir: str | Path) -> pd.DataFrame:
+    """Finished runs keyed by experiment name (or run name for runs of one's own); the latest copy wins."""
+    runs = load_runs(output_dir)
+    done = runs[runs["status"] == "finished"].copy()
+    done["key"] = done["experiment"].where(done["experiment"].notna() & (done["experiment"] != ""), done["run_name"])
+    return done.drop_duplicates("key", keep="last").set_index("key")

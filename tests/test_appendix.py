@@ -1,17 +1,21 @@
-"""helpers.appendix: the report's tables and pictures from run directories, with missing runs kept visible."""
+"""helpers.report.tables and pages: the report's tables and pictures from run directories, with missing runs kept visible."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import IPython.display  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from helpers import appendix, architectures, plots, report  # noqa: E402
-from helpers.experiments import EXPERIMENTS, experiments_for  # noqa: E402
-from helpers.runs import RunDir  # noqa: E402
+from helpers import figures as plots  # noqa: E402
+from helpers.experiments import EXPERIMENTS, degradation_experiments, experiments_for  # noqa: E402
+from helpers.report import architectures  # noqa: E402
+from helpers.report import display as report_display  # noqa: E402
+from helpers.report import tables as appendix  # noqa: E402
+from helpers.report.display import show_table  # noqa: E402
+from helpers.report.pages import run_page  # noqa: E402
+from helpers.runs import RunDir, finished_runs  # noqa: E402
 
 
 def fake_history(epochs=3, start=0.5, step=0.1):
@@ -39,7 +43,7 @@ def fake_run(out, name, model, dataset, acc, history=None, finished=True, **metr
 
 def test_results_table_keeps_missing_runs(tmp_path):
     fake_run(tmp_path, "r1_exp1_vgg16_mnist", "report_vgg16_mnist", "mnist", 0.9951)
-    finished = appendix.finished_runs(tmp_path)
+    finished = finished_runs(tmp_path)
     expected = [e for e in experiments_for("quick") if "model" in e.params]
     table = appendix.results_table(finished, expected).set_index("experiment")
     headline = [e for e in EXPERIMENTS.values() if e.report == "report1"]
@@ -71,13 +75,13 @@ def test_ablation_tables_follow_report_2():
 def test_model_table_and_architectures(tmp_path):
     fake_run(tmp_path, "a", "vgg11", "mnist", 0.9)
     fake_run(tmp_path, "b", "resnet18", "mnist", 0.8)
-    finished = appendix.finished_runs(tmp_path)
+    finished = finished_runs(tmp_path)
     table = architectures.model_table(finished).set_index("model")
     assert table.loc["vgg11", "params (M)"] == 2.0 and table.loc["vgg11", "GFLOPs"] == 0.3
     assert table.loc["resnet18", "s/epoch"] == 5.0 and table.loc["resnet18", "inference img/s"] == 500.0
     summaries = architectures.architecture_summaries(finished, tmp_path)
     assert list(summaries) == ["resnet18 on mnist (28, 28, 1)", "vgg11 on mnist (28, 28, 1)"]
-    assert architectures.model_table(appendix.finished_runs(tmp_path / "none")).empty
+    assert architectures.model_table(finished_runs(tmp_path / "none")).empty
     only = appendix.results_table(finished, [EXPERIMENTS["r2_vgg16_mnist"]]).set_index("experiment")
     assert np.isnan(only.loc["r2_vgg16_mnist", "ours (%)"]) and only.loc["r2_vgg16_mnist", "status"] == "missing"
 
@@ -86,7 +90,7 @@ def test_results_table_always_lists_report_1s_four_experiments(tmp_path):
     fake_run(tmp_path, "r1_exp1_vgg16_mnist", "report_vgg16_mnist", "mnist", 0.99)
     expected = [e for e in experiments_for("smoke") if "model" in e.params]  # smoke: experiments 1 and 3 only
     assert {"r1_exp2_vgg16_cifar10", "r1_exp4_resnet50_cifar10"}.isdisjoint(e.name for e in expected)
-    table = appendix.results_table(appendix.finished_runs(tmp_path), expected)
+    table = appendix.results_table(finished_runs(tmp_path), expected)
     head = table.iloc[:4].set_index("experiment")
     assert head.index.tolist() == ["r1_exp1_vgg16_mnist", "r1_exp2_vgg16_cifar10", "r1_exp3_resnet50_mnist",
                                    "r1_exp4_resnet50_cifar10"]
@@ -97,19 +101,19 @@ def test_results_table_always_lists_report_1s_four_experiments(tmp_path):
     assert head["source"].tolist() == ["report1 Exp. 1", "report1 Exp. 2", "report1 Exp. 3", "report1 Exp. 4"]
     assert len(table) == len(expected) + 2 and table["experiment"].is_unique
     assert (table.iloc[4:]["status"] == "missing").all()
-    assert [e.name for e in appendix.missing_experiments(appendix.finished_runs(tmp_path), expected)][0] == \
+    assert [e.name for e in appendix.missing_experiments(finished_runs(tmp_path), expected)][0] == \
         "r1_exp3_resnet50_mnist"  # "not run in this profile" is not missing
 
 
 def test_degradation_pairs_need_both_runs(tmp_path):
-    assert {d: (p.name, r.name) for d, (p, r) in appendix.degradation_experiments().items()} == {
+    assert {d: (p.name, r.name) for d, (p, r) in degradation_experiments().items()} == {
         18: ("degradation_plain18_cifar10", "degradation_resnet18_cifar10"),
         34: ("degradation_plain34_cifar10", "degradation_resnet34_cifar10")}
     fake_run(tmp_path, "degradation_plain18_cifar10", "plain18", "cifar10", 0.5, fake_history(4, 0.3))
     fake_run(tmp_path, "degradation_resnet18_cifar10", "resnet18", "cifar10", 0.6, fake_history(4, 0.4))
     fake_run(tmp_path, "degradation_plain34_cifar10", "plain34", "cifar10", 0.4, fake_history(4, 0.2))
     fake_run(tmp_path, "degradation_resnet34_cifar10", "resnet34", "cifar10", 0.0, fake_history(2), finished=False)
-    pairs, notes = appendix.degradation_histories(appendix.finished_runs(tmp_path), tmp_path)
+    pairs, notes = appendix.degradation_histories(finished_runs(tmp_path), tmp_path)
     assert list(pairs) == [18] and len(notes) == 1
     assert notes[0].startswith("34 layers") and "degradation_resnet34_cifar10 is not finished" in notes[0]
     assert "plain34" not in notes[0]
@@ -119,7 +123,7 @@ def test_degradation_pairs_need_both_runs(tmp_path):
     fig = plots.plot_degradation(pairs)
     for ax in fig.axes:
         assert [line.get_label() for line in ax.lines] == ["plain-18", "ResNet-18"]
-    _, notes = appendix.degradation_histories(appendix.finished_runs(tmp_path / "none"), tmp_path / "none")
+    _, notes = appendix.degradation_histories(finished_runs(tmp_path / "none"), tmp_path / "none")
     assert len(notes) == 2 and "degradation_plain18_cifar10 and degradation_resnet18_cifar10 are not" in notes[0]
 
 
@@ -128,7 +132,7 @@ def test_ablation_curves_one_line_per_finished_run_labelled_as_in_report_2(tmp_p
     fake_run(tmp_path, "r2_vgg16_adam_cifar10", "vgg16", "cifar10", 0.8, fake_history(3, 0.5))
     fake_run(tmp_path, "r2_vgg11_cifar10", "vgg11", "cifar10", 0.0, fake_history(1), finished=False)
     fake_run(tmp_path, "r2_resnet18_mnist", "resnet18", "mnist", 0.99, fake_history(2, 0.8))
-    finished = appendix.finished_runs(tmp_path)
+    finished = finished_runs(tmp_path)
     curves = appendix.ablation_histories(finished, tmp_path)
     assert list(curves) == list(appendix.ablation_tables(finished))  # same captions, same order
     by_table = {caption.split(".")[0]: runs for caption, runs in curves.items()}
@@ -143,7 +147,7 @@ def test_ablation_curves_one_line_per_finished_run_labelled_as_in_report_2(tmp_p
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["VGG16", "VGG16 with ADAM"]
 
 
-def test_run_sections_include_the_per_epoch_table(tmp_path, monkeypatch):
+def test_run_page_includes_the_per_epoch_table(tmp_path, monkeypatch):
     classes = ["zero", "one"]
     run = RunDir(tmp_path, "best_vgg16_mnist").create()
     run.write_json("config.json", {
@@ -159,7 +163,7 @@ def test_run_sections_include_the_per_epoch_table(tmp_path, monkeypatch):
     run.write_json("metrics.json", {"test_accuracy": 0.75, "epochs_run": 3, "confusion_matrix": [[1, 1], [0, 2]],
                                     "classification_report": report_dict})
     run.write_npz("predictions.npz", y_true=np.array([0, 0, 1, 1]), y_pred=np.array([0, 1, 1, 1]))
-    items = appendix.run_sections(tmp_path, "best_vgg16_mnist")
+    items = run_page(tmp_path, "best_vgg16_mnist", "best_vgg16_mnist")
     tables = [item for item in items if item[0] == "table"]
     per_epoch = next(item for item in tables if "val_accuracy" in item[1].columns)
     frame = per_epoch[1]
@@ -173,8 +177,8 @@ def test_run_sections_include_the_per_epoch_table(tmp_path, monkeypatch):
     settings = next(item for item in tables if "optimizer" in item[1].columns)
     assert settings[1].loc[0, "lr"] == 0.02 and settings[2] == "g"  # a learning rate of 1e-4 must not read 0.00
     shown = []  # what the notebook's show_table(*item[1:]) displays: a Markdown table with Keras' 4 decimals
-    monkeypatch.setattr(IPython.display, "display", shown.append)
-    report.show_table(*per_epoch[1:])
+    monkeypatch.setattr(report_display, "display", shown.append)
+    show_table(*per_epoch[1:])
     markdown = shown[0].data
     assert " 1.0123 " in markdown and " 0.7951 " in markdown and " 11.3 " in markdown and " 0.80 " not in markdown
     for item in items:
@@ -190,7 +194,7 @@ def test_architecture_figures_once_per_model_and_shape_with_the_blocks(tmp_path)
     fake_run(tmp_path, "c", "plain18", "mnist", 0.7)
     fake_run(tmp_path, "d", "googlenet", "mnist", 0.7)
     fake_run(tmp_path, "e", "report_resnet50", "mnist", 0.7)  # no stage picture for the replica: its summary
-    figures = architectures.architecture_figures(appendix.finished_runs(tmp_path), tmp_path)
+    figures = architectures.architecture_figures(finished_runs(tmp_path), tmp_path)
     names = [name for _, name, _ in figures]
     assert sorted(names) == sorted(["arch_vgg11_28x28x1", "arch_resnet18_28x28x1", "arch_residual_blocks",
                                     "arch_plain18_28x28x1", "arch_googlenet_28x28x1", "arch_inception_3a"])

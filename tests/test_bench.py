@@ -97,7 +97,7 @@ def test_tune_writes_a_trials_table(tmp_path, mnist_dir):
     assert list(table["trial"]) == [0, 1]
     assert list(table["name"]) == ["best", "issue13 override"]  # the baselines come first
     # Trial 0 is `best` as it is at this budget (1 epoch of 128 images: its small band, AdamW lr 1e-3).
-    from helpers.recipes import make_config
+    from helpers.training import make_config
 
     best = make_config("best", "vgg11", "mnist", train_size=128, epochs=1)
     assert (best["optimizer"], best["lr"]) == ("adam", 1e-3)

@@ -22,10 +22,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import run_all  # noqa: E402
-from helpers import claims, folder, jobs, markers, workers  # noqa: E402
 from helpers.experiments import EXPERIMENTS, experiments_for  # noqa: E402
-from helpers.report import xelatex_available  # noqa: E402
+from helpers.report.export import xelatex_available  # noqa: E402
+from helpers.runner import (  # noqa: E402
+    claims,
+    folder,
+    jobs,
+    markers,
+    session,  # noqa: E402
+    workers,
+)
+from helpers.runner import cli as run_all  # noqa: E402
 
 ONLY = "*v[ge]*[wt]"  # data_overview and r1_exp1_vgg16_mnist (and the appendix)
 SELECTED = [e.name for e in experiments_for("smoke", ONLY)]
@@ -355,9 +362,9 @@ def test_kubernetes_indexed_job_on_the_same_folder(slurm_folder, tmp_path):
 def test_the_appendix_gets_only_and_running_where_its_notebook_has_them(monkeypatch):
     appendix = EXPERIMENTS["evaluation_appendix"]
     base = run_all.parameters_for(appendix, "smoke", "/o")
-    declared = run_all.notebook_parameters(appendix.notebook)
+    declared = session.notebook_parameters(appendix.notebook)
     extra = {k: v for k, v in {"only": "vgg", "running": ["a", "b"]}.items() if k in declared}
-    assert run_all.appendix_parameters(appendix, "smoke", Path("/o"), "vgg", ["b", "a"]) == {**base, **extra}
+    assert session.appendix_parameters(appendix, "smoke", Path("/o"), "vgg", ["b", "a"]) == {**base, **extra}
     monkeypatch.setattr(run_all, "notebook_parameters", lambda nb: declared | {"only", "running"})
-    assert run_all.appendix_parameters(appendix, "smoke", Path("/o"), None, ["b", "a"]) == {
+    assert session.appendix_parameters(appendix, "smoke", Path("/o"), None, ["b", "a"]) == {
         **base, "only": "", "running": ["a", "b"]}

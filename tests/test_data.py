@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from conftest import cifar_batch_bytes, write_cifar10, write_mnist_npz
 
-from helpers import data, datafiles, pipeline
-from helpers.data import DatasetError, load_dataset
-from helpers.pipeline import Preprocessing, make_pipeline
+from helpers.data import DatasetError, Preprocessing, augment, load_dataset, make_pipeline, pipeline
+from helpers.data import datasets as data
+from helpers.data import files as datafiles
 
 
 def listing(folder):
@@ -284,7 +284,7 @@ def test_augmentation_reproducible_and_fresh_each_epoch(augment):
 def test_flip_crop_is_pad4_random_crop_and_flip():
 
     x = load_dataset("cifar10", synthetic=True, train_size=32).x_train
-    out = pipeline.augment_batch(x, "flip_crop", [3, 4])
+    out = augment.augment_batch(x, "flip_crop", [3, 4])
     flips = 0
     for img, aug in zip(x.astype(np.float32), out):
         pad = np.pad(img, ((4, 4), (4, 4), (0, 0)))
@@ -298,7 +298,7 @@ def test_flip_crop_is_pad4_random_crop_and_flip():
 def test_flip_is_a_mirror_or_the_image_itself():
     """``flip`` (best's small band on CIFAR-10): each image unchanged or mirrored left-right, never shifted."""
     x = load_dataset("cifar10", synthetic=True, train_size=32).x_train
-    out = pipeline.augment_batch(x, "flip", [3, 4])
+    out = augment.augment_batch(x, "flip", [3, 4])
     mirrored = [np.array_equal(aug, img[:, ::-1]) for img, aug in zip(x.astype(np.float32), out)]
     same = [np.array_equal(aug, img) for img, aug in zip(x.astype(np.float32), out)]
     assert all(m or s for m, s in zip(mirrored, same))
@@ -309,7 +309,7 @@ def test_shift_rotate_never_flips_and_keeps_range():
 
     x = np.zeros((64, 28, 28, 1), np.uint8)
     x[:, 4:24, 4:8] = 255  # a bar on the left
-    out = pipeline.augment_batch(x, "shift_rotate", [1, 2])
+    out = augment.augment_batch(x, "shift_rotate", [1, 2])
     assert out.min() >= 0 and out.max() <= 255
     left, right = out[:, :, :14].sum((1, 2, 3)), out[:, :, 14:].sum((1, 2, 3))
     assert np.all(left > right)  # a flip would move the bar to the right half

@@ -1,4 +1,4 @@
-"""Tests for helpers.diagrams: every figure renders to PNG, and what it shows comes from the models' code."""
+"""Tests for helpers.figures.diagrams: every figure renders to PNG, and what it shows comes from the models' code."""
 
 import io
 import re
@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.text import Text
 
-from helpers import diagrams
+from helpers.figures import diagrams
 from helpers.models import googlenet, resnet, vgg
 
 

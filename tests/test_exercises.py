@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from helpers.exercises import EXERCISES, check
-from helpers.student import BEGIN, END, student_source, write_student_version
+from helpers.course.exercises import EXERCISES, check
+from helpers.course.student import BEGIN, END, student_source, write_student_version
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -142,7 +142,7 @@ def test_student_source_replaces_solutions_by_stubs():
 
 
 def test_student_version_command_writes_notebooks_without_solutions(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "helpers.exercises", "student", str(tmp_path)], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "helpers.course", "student", str(tmp_path)], capture_output=True,
                           text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in tmp_path.glob("*.ipynb"))

@@ -1,4 +1,4 @@
-"""helpers.interpret: Grad-CAM with a known answer, the layers it picks in every model family, filter pictures,
+"""helpers.evaluation.interpret and graph: Grad-CAM with a known answer, the layers it picks in every model family, filter pictures,
 opening runs; and 06_what_cnns_see executed by papermill (on the smoke runs, and on an empty folder)."""
 
 import json
@@ -12,8 +12,11 @@ import numpy as np
 import pytest
 from keras import layers
 
-from helpers import interpret, interpret_plots, tensorboard, trained_runs
+from helpers.evaluation import graph, interpret
+from helpers.evaluation import trained as trained_runs
+from helpers.figures import interpretation as interpret_plots
 from helpers.models import MODEL_NAMES, build_model
+from helpers.training import tensorboard
 
 ROOT = Path(__file__).resolve().parents[1]
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
@@ -58,7 +61,7 @@ def test_gradcam_peaks_in_the_corner_with_the_square(square_model):
     x, y, corner = corner_images(64, seed=1)
     assert (square_model.predict(x, verbose=0).argmax(-1) == y).mean() >= 0.95  # it learned the task
     squares = np.flatnonzero(y == 1)
-    assert interpret.gradcam_layer(square_model) == "last_conv"
+    assert graph.gradcam_layer(square_model) == "last_conv"
     heat = interpret.gradcam(square_model, x[squares], classes=np.ones(len(squares), int))
     assert heat.shape == (len(squares), 16, 16) and heat.min() >= 0 and np.isclose(heat.max(), 1)
     found = np.array([peak_corner(h) for h in heat])
@@ -91,7 +94,7 @@ def test_every_model_family_gives_stages_heatmaps_and_filters(name, dataset):
     keras.backend.clear_session()
     shape = SHAPES[dataset]
     model = build_model(name, shape)
-    stages = interpret.stage_layers(model)
+    stages = graph.stage_layers(model)
     x = np.random.default_rng(0).standard_normal((2, *shape)).astype(np.float32)
     maps = interpret.feature_maps(model, x, stages)
     sizes = [m.shape[1] for m in maps.values()]
@@ -99,8 +102,8 @@ def test_every_model_family_gives_stages_heatmaps_and_filters(name, dataset):
     assert all(m.shape[0] == 2 and m.ndim == 4 and m.shape[-1] != shape[-1] for m in maps.values())
     heat = interpret.gradcam(model, x)
     assert heat.shape == (2, *shape[:2]) and 0 <= heat.min() and heat.max() <= 1
-    assert interpret.gradcam_layer(model) in interpret.cut_layers(model)
-    kernel = interpret.first_conv(model).kernel
+    assert graph.gradcam_layer(model) in graph.cut_layers(model)
+    kernel = graph.first_conv(model).kernel
     pics = interpret.filter_images(kernel, 8)
     assert pics.shape == (8, *kernel.shape[:2], shape[-1]) and pics.min() >= 0 and pics.max() <= 1
     patterns = interpret.filter_patterns(model, stages[0], [0, 1], steps=2)
@@ -109,24 +112,24 @@ def test_every_model_family_gives_stages_heatmaps_and_filters(name, dataset):
 
 def test_stages_follow_the_architecture():
     resnet = build_model("resnet18", (32, 32, 3))
-    assert [interpret._shape(resnet, n) for n in interpret.stage_layers(resnet)] == [
+    assert [graph._shape(resnet, n) for n in graph.stage_layers(resnet)] == [
         (32, 32, 64), (16, 16, 128), (8, 8, 256), (4, 4, 512)]
-    assert interpret.stage_layers(resnet) == interpret.stage_layers(build_model("plain18", (32, 32, 3)))
+    assert graph.stage_layers(resnet) == graph.stage_layers(build_model("plain18", (32, 32, 3)))
     googlenet = build_model("googlenet", (32, 32, 3))
-    stages = interpret.stage_layers(googlenet)
+    stages = graph.stage_layers(googlenet)
     assert "inception_3a_output" in stages and stages[-1] == "inception_5b_output"
-    assert not any(n.startswith("aux") for n in interpret.cut_layers(googlenet))  # the main output only
-    assert interpret.gradcam_layer(googlenet) == "inception_5b_output"
+    assert not any(n.startswith("aux") for n in graph.cut_layers(googlenet))  # the main output only
+    assert graph.gradcam_layer(googlenet) == "inception_5b_output"
     vgg = build_model("vgg16", (32, 32, 3))
-    assert interpret.gradcam_layer(vgg) == "block4_conv3_relu"  # 4x4: the last map that can say where
+    assert graph.gradcam_layer(vgg) == "block4_conv3_relu"  # 4x4: the last map that can say where
     # a block's inner layer is not a cut: the shortcut passes around it
-    assert "conv3_block1_1_relu" not in interpret.cut_layers(resnet) and "block1_conv1_relu" in interpret.cut_layers(vgg)
+    assert "conv3_block1_1_relu" not in graph.cut_layers(resnet) and "block1_conv1_relu" in graph.cut_layers(vgg)
 
 
 def test_logits_model_drops_the_softmax():
     model = build_model("vgg11", (32, 32, 3))
     x = np.random.default_rng(0).standard_normal((2, 32, 32, 3)).astype(np.float32)
-    logits = np.asarray(interpret.logits_model(model)(x))
+    logits = np.asarray(graph.logits_model(model)(x))
     np.testing.assert_allclose(np.asarray(keras.ops.softmax(logits)), np.asarray(model(x)), rtol=1e-4, atol=1e-6)
 
 

@@ -10,8 +10,8 @@ import nbformat
 import papermill
 import pytest
 
+from helpers.course.publish import SOURCE, badge_url, install_cell
 from helpers.experiments import EXPERIMENTS, PROFILES, parameters_for
-from helpers.publish import SOURCE, badge_url, install_cell
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -109,7 +109,7 @@ def test_no_remote_images_in_markdown(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_install_cell_is_the_published_one_and_never_touches_the_stack(name):
-    """Every notebook's first code cell is helpers.publish's, for SOURCE: the pinned kit, installed on Colab only."""
+    """Every notebook's first code cell is helpers.course.publish's, for SOURCE: the pinned kit, installed on Colab only."""
     nb = read(name)
     first = code_cells(nb)[0].source
     assert first == install_cell(SOURCE)

@@ -1,4 +1,4 @@
-"""Tests for helpers.plots: each figure draws what it should, and save_figure writes PNG + PDF atomically."""
+"""Tests for helpers.figures: each figure draws what it should, and save_figure writes PNG + PDF atomically."""
 
 import matplotlib
 
@@ -11,7 +11,10 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from helpers import evaluation, image_plots, plots  # noqa: E402
+from helpers import evaluation  # noqa: E402
+from helpers import figures as plots  # noqa: E402
+from helpers.figures import images as image_plots  # noqa: E402
+from helpers.figures import style  # noqa: E402
 
 CLASS_NAMES = ["cat", "dog", "ship"]
 RNG = np.random.default_rng(0)
@@ -83,8 +86,8 @@ def test_plot_predictions_titles_and_colors():
     assert n_images(fig) == 2
     assert fig.axes[0].get_title() == "true: cat\npred: cat"
     assert fig.axes[1].get_title() == "true: dog\npred: ship"
-    assert to_hex(fig.axes[0].title.get_color()) == to_hex(plots.CORRECT_COLOR)
-    assert to_hex(fig.axes[1].title.get_color()) == to_hex(plots.WRONG_COLOR)
+    assert to_hex(fig.axes[0].title.get_color()) == to_hex(style.CORRECT_COLOR)
+    assert to_hex(fig.axes[1].title.get_color()) == to_hex(style.WRONG_COLOR)
 
 
 @pytest.mark.parametrize("with_val, lines", [(True, 2), (False, 1)])

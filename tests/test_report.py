@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import report
+from helpers.report import export as report
 
 NEEDS_TEX = pytest.mark.skipif(
     not report.xelatex_available() and os.environ.get("CI") != "true",

@@ -19,7 +19,7 @@ from helpers.environment import setup
 from helpers.data import load_dataset
 from helpers.runs import RunDir
 from helpers.evaluation import evaluate_run
-from helpers.recipes import make_config
+from helpers.training import make_config
 from helpers.training import train
 out, name, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 setup(0)

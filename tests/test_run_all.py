@@ -14,9 +14,14 @@ from conftest import SMOKE_SECONDS, run_cli
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import run_all  # noqa: E402
-from helpers import claims, markers, preflight, workers  # noqa: E402
 from helpers.experiments import EXPERIMENTS, NOTEBOOKS, PROFILES, Experiment, experiments_for  # noqa: E402
+from helpers.runner import (  # noqa: E402
+    claims,
+    markers,
+    preflight,
+    workers,
+)
+from helpers.runner import cli as run_all  # noqa: E402
 
 
 def test_smoke_profile_runs_every_notebook(smoke):

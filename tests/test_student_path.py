@@ -15,10 +15,10 @@ import pytest
 import tomllib
 from packaging.specifiers import SpecifierSet
 
-from helpers import publish
+from helpers.course import publish
 from helpers.experiments import NOTEBOOKS
-from helpers.progress import bar_text, estimate_text, format_duration
 from helpers.runs import OUTPUT_DIR_ENV, default_output_dir
+from helpers.training.progress import bar_text, estimate_text, format_duration
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,25 +28,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_badge_and_install_cell_agrees_with_the_one_constant():
     assert publish.publish(write=False) == []
-    done = subprocess.run([sys.executable, "-m", "helpers.publish"], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-m", "helpers.course.publish"], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_publish_rewrites_a_fork_everywhere_and_the_check_catches_a_stale_notebook(tmp_path):
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
-    (tmp_path / "helpers").mkdir()
-    shutil.copy(ROOT / "helpers" / "publish.py", tmp_path / "helpers")
+    (tmp_path / "helpers" / "course").mkdir(parents=True)
+    shutil.copy(ROOT / "helpers" / "course" / "publish.py", tmp_path / "helpers" / "course")
     shutil.copy(ROOT / "README.md", tmp_path)
     fork = "a-teacher/cnn-course-kit@spring-2027"
     changed = publish.publish(fork, root=tmp_path)
     assert sorted(changed) == sorted([f"notebooks/{n}" for n in NOTEBOOKS.values()] + ["README.md",
-                                                                                      "helpers/publish.py"])
+                                                                                      "helpers/course/publish.py"])
     assert publish.publish(fork, root=tmp_path, write=False) == []
     for name in NOTEBOOKS.values():
         text = (tmp_path / "notebooks" / name).read_text()
         assert publish.SOURCE not in text and f'KIT = \\"{fork}\\"' in text
         assert f"github/a-teacher/cnn-course-kit/blob/spring-2027/notebooks/{name}" in text
-    assert 'SOURCE = "a-teacher/cnn-course-kit@spring-2027"' in (tmp_path / "helpers/publish.py").read_text()
+    assert 'SOURCE = "a-teacher/cnn-course-kit@spring-2027"' in (tmp_path / "helpers/course/publish.py").read_text()
     readme = (tmp_path / "README.md").read_text()
     assert "blob/spring-2027/notebooks/02_vgg.ipynb" in readme and "cnn-course-kit/cnn-course-kit/blob" not in readme
     # A notebook edited by hand back to another version is caught.
@@ -57,7 +57,7 @@ def test_publish_rewrites_a_fork_everywhere_and_the_check_catches_a_stale_notebo
 
 @pytest.mark.parametrize("bad", ["no-ref", "owner/repo@", "https://github.com/o/r@main", "o/r@main branch"])
 def test_publish_refuses_a_malformed_source_in_one_line(bad):
-    done = subprocess.run([sys.executable, "-m", "helpers.publish", bad], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run([sys.executable, "-m", "helpers.course.publish", bad], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "OWNER/REPO@REF" in done.stderr
     assert publish.publish(write=False) == []  # nothing was written
 
@@ -157,7 +157,8 @@ def test_install_cell_on_the_colab_stack_keeps_tensorflow_keras_numpy(kit_repo, 
         print(f"install cell, run {attempt}: {time.perf_counter() - t0:.0f} s")
         assert done.returncode == 0, done.stderr[-3000:]
     assert _versions(vpy, names) == before  # Colab's own versions untouched
-    check = ("import helpers, tabulate, papermill; from helpers.report import notebook_path, TEMPLATE_DIR;"
+    check = ("import helpers, tabulate, papermill; from helpers.experiments import notebook_path;"
+             " from helpers.report.export import TEMPLATE_DIR;"
              "print(helpers.__version__, helpers.__file__, notebook_path('05_evaluation_appendix.ipynb'),"
              " (TEMPLATE_DIR / 'report' / 'index.tex.j2').is_file())")
     out = subprocess.run([vpy, "-c", check], capture_output=True, text=True, cwd=tmp_path).stdout.split()
@@ -170,7 +171,7 @@ def test_install_cell_on_the_colab_stack_keeps_tensorflow_keras_numpy(kit_repo, 
 @pytest.mark.slow
 def test_wheel_installed_elsewhere_builds_the_pdf(smoke, tmp_path):
     """Non-editable, as on Colab: the report template and the appendix notebook come from the wheel."""
-    from helpers.report import xelatex_available
+    from helpers.report.export import xelatex_available
 
     if not xelatex_available() and os.environ.get("CI") != "true":
         pytest.skip("xelatex not installed")
@@ -186,9 +187,10 @@ def test_wheel_installed_elsewhere_builds_the_pdf(smoke, tmp_path):
     runs = tmp_path / "student"
     shutil.copytree(out / "runs", runs / "runs", ignore=shutil.ignore_patterns("*.keras", "backup", "notebook.*"))
     code = textwrap.dedent(f"""
-        import helpers, helpers.report as r
+        import helpers, helpers.report.export as r
+        from helpers.experiments import notebook_path
         assert "{venv}" in helpers.__file__, helpers.__file__
-        assert "{venv}" in str(r.notebook_path("05_evaluation_appendix.ipynb"))
+        assert "{venv}" in str(notebook_path("05_evaluation_appendix.ipynb"))
         print(r.make_pdf({str(runs)!r}, profile="smoke", download=False))
     """)
     # A --system-site-packages venv borrows nbconvert from the base interpreter, whose templates live under the
@@ -299,7 +301,7 @@ def test_live_bar_in_a_kernel_saves_one_clean_line_per_epoch(tmp_path):
     nb.cells = [nbformat.v4.new_code_cell(textwrap.dedent(f"""
         from helpers.data import load_dataset
         from helpers.runs import RunDir
-        from helpers.recipes import make_config
+        from helpers.training import make_config
         from helpers.training import train
         ds = load_dataset("mnist", synthetic=True, train_size=256, val_size=64, test_size=32)
         cfg = make_config("best", "vgg11", "mnist", epochs=2, batch_size=32)

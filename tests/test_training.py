@@ -7,23 +7,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.data import _count, load_dataset
-from helpers.display import budget_table
+from helpers.data import load_dataset, split_count
 from helpers.evaluation import evaluate_run
-from helpers.optim import keras_weight_decay, make_optimizer, make_schedule
-from helpers.recipes import (
+from helpers.report.display import budget_table
+from helpers.runs import RunDir, atomic_write, load_runs
+from helpers.training import budget_bands, budget_settings, make_config, train
+from helpers.training.optim import keras_weight_decay, make_optimizer, make_schedule
+from helpers.training.recipes import (
     MIDDLE_BUDGET,
     MIDDLE_BUDGET_SETTINGS,
     RECIPES,
     SMALL_BUDGET,
     SMALL_BUDGET_RULES,
     SMALL_BUDGET_SETTINGS,
-    budget_bands,
-    budget_settings,
-    make_config,
 )
-from helpers.runs import RunDir, atomic_write, load_runs
-from helpers.training import train
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +31,11 @@ def tiny_mnist():
 def test_recipes_hold_the_reports_settings():
     c = make_config("report1", "report_vgg16_mnist", "mnist")
     assert (c["optimizer"], c["lr"], c["loss"], c["epochs"]) == ("rmsprop", 1e-4, "binary_crossentropy", 50)
-    assert _count(c["val_size"], 60_000, "val_size") == 15_000  # report 1's 45,000 / 15,000 on full MNIST
+    assert split_count(c["val_size"], 60_000, "val_size") == 15_000  # report 1's 45,000 / 15,000 on full MNIST
     c = make_config("report1", "report_resnet50", "cifar10")
     assert (c["optimizer"], c["lr"], c["batch_size"]) == ("adam", 1e-3, 32)
-    assert _count(c["val_size"], 50_000, "val_size") == 12_500  # Exp. 4: 37,500 / 12,500
-    assert _count(make_config("report1", "report_vgg16_cifar10", "cifar10")["val_size"], 50_000, "") == 5_000
+    assert split_count(c["val_size"], 50_000, "val_size") == 12_500  # Exp. 4: 37,500 / 12,500
+    assert split_count(make_config("report1", "report_vgg16_cifar10", "cifar10")["val_size"], 50_000, "") == 5_000
     assert make_config("report1", "report_resnet50", "mnist")["batch_size"] == 128
     c = make_config("report2", "vgg16", "cifar10")
     assert (c["epochs"], c["lr"], c["batch_size"]) == (10, 1e-3, 64)
@@ -318,7 +315,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from helpers.data import load_dataset
-from helpers.recipes import make_config
+from helpers.training import make_config
 from helpers.runs import RunDir
 from helpers.training import train
 ds = load_dataset("mnist", synthetic=True, train_size=64, val_size=32, test_size=32)

@@ -4,7 +4,10 @@
     model = build_model("report_vgg16_mnist", (28, 28, 1))  # the reports' replicas, parameter for parameter
 
 Every model ends in a float32 softmax (probabilities, also under a mixed_float16 policy). ``googlenet`` has three
-outputs ``main``, ``aux1``, ``aux2``; ``inference_model`` keeps only ``main``.
+outputs ``main``, ``aux1``, ``aux2``; ``inference_model`` keeps only ``main``. One file per family (``vgg``,
+``resnet``, ``googlenet``), the pieces they share (``common``) and model summaries as ASCII tables (``summary``).
+
+Imports only ``helpers.environment`` from the kit; ``training`` and everything above import it.
 """
 
 from __future__ import annotations

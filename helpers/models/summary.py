@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 __all__ = ["summary_text"]
 
 
@@ -116,8 +118,6 @@ def summary_text(model, width: int = 80) -> str:
 
 
 def _itemsize(dtype) -> int:
-    import numpy as np
-
     try:
         return np.dtype(str(dtype)).itemsize
     except TypeError:

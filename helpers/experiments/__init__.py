@@ -1,0 +1,110 @@
+"""The experiment matrix as data: named experiments (notebook + parameters + the reports' number) and profiles.
+
+An *experiment* is one notebook executed with one set of parameters. A *profile* scales data and compute:
+
+* ``smoke``: synthetic data, a few dozen images, 1 epoch: every notebook and code path in minutes (the tests),
+* ``quick``: real data, stratified subsets, 8-25 epochs on 6 training runs, long enough to learn (28 min measured on 2 cores),
+* ``full``: full data and the recipe's epochs: for GPUs.
+
+The rows live in ``matrix``, the profiles in ``profiles``; ``notebook_path`` finds a notebook, checkout or wheel.
+Imports nothing from the kit (the bottom layer, beside ``runs`` and ``environment``): every package may import it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers.experiments.matrix import MATRIX
+from helpers.experiments.profiles import PROFILES
+
+__all__ = ["EXPERIMENTS", "NOTEBOOKS", "PROFILES", "Experiment", "degradation_experiments", "experiments_for",
+           "notebook_path", "parameters_for"]
+
+NOTEBOOKS = {
+    "data": "01_data_loading.ipynb",
+    "vgg": "02_vgg.ipynb",
+    "resnet": "03_resnet.ipynb",
+    "googlenet": "04_googlenet.ipynb",
+    "appendix": "05_evaluation_appendix.ipynb",
+    "interpret": "06_what_cnns_see.ipynb",
+}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One notebook run: its parameters and, where a report ran the same thing, the report's test accuracy."""
+
+    name: str
+    notebook: str
+    params: dict = field(default_factory=dict)
+    report: str | None = None  # "report1" / "report2"
+    table: str | None = None  # where in the report: "Exp. 1", "Table IV", ...
+    reported: float | None = None  # the report's test accuracy in %
+    tags: tuple[str, ...] = ()
+    label: str = ""  # the row's name in the report's table ("VGG16 with lr=0.01")
+
+
+def _experiment(name, notebook, model, dataset, recipe, overrides, table, reported, profiles, label=""):
+    params = {"model": model, "dataset": dataset, "recipe": recipe, **overrides} if model else {}
+    report = recipe if recipe in ("report1", "report2") else None
+    return Experiment(name, NOTEBOOKS[notebook], params, report, table, reported, tuple(profiles.split()), label)
+
+
+EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (_experiment(*row) for row in MATRIX)}
+
+def experiments_for(profile: str, pattern: str | None = None) -> list[Experiment]:
+    """The experiments a profile runs (the appendix last), optionally filtered by a glob or substring."""
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown profile {profile!r}; valid: {', '.join(PROFILES)}.")
+    tag = PROFILES[profile]["tag"]
+    chosen = [e for e in EXPERIMENTS.values() if tag is None or tag in e.tags]
+    if pattern:
+        glob = pattern if any(ch in pattern for ch in "*?[") else f"*{pattern}*"
+        chosen = [e for e in chosen if fnmatch.fnmatch(e.name, glob) or e.notebook == NOTEBOOKS["appendix"]]
+        if all(e.notebook == NOTEBOOKS["appendix"] for e in chosen):
+            names = ", ".join(e.name for e in experiments_for(profile))
+            raise ValueError(f"--only {pattern!r} matches no experiment of profile {profile!r}; its experiments: {names}.")
+    return chosen
+
+
+def parameters_for(experiment: Experiment, profile: str, output_dir: str, data_dir: str | None = None) -> dict:
+    """Notebook parameters of one experiment under a profile (what run_all passes to papermill)."""
+    prof = PROFILES[profile]
+    if experiment.notebook == NOTEBOOKS["appendix"]:
+        return {"output_dir": output_dir, "profile": profile, "build_pdf": False}  # run_all builds it (--pdf)
+    if experiment.notebook == NOTEBOOKS["interpret"]:
+        return {"output_dir": output_dir}
+    kind = "data" if experiment.notebook == NOTEBOOKS["data"] else "train"
+    params = {**experiment.params, **prof[kind], "output_dir": output_dir}
+    if kind == "train":
+        params.update(prof.get("experiments", {}).get(experiment.name, {}))
+        # Headless: one line per epoch in logs, executed notebooks and PDFs (the live bar is for people).
+        params.update(experiment=experiment.name, run_name=experiment.name, progress="epoch")
+    if data_dir and not params.get("synthetic"):
+        params["data_dir"] = data_dir
+    return params
+
+
+def degradation_experiments() -> dict[int, tuple[Experiment, Experiment]]:
+    """The degradation study from the matrix: depth -> (plain, residual) experiment of that depth."""
+    study = {e.params["model"]: e for e in EXPERIMENTS.values() if e.name.startswith("degradation_")}
+    pairs = {}
+    for model, plain in study.items():
+        depth = re.fullmatch(r"plain(\d+)", model)
+        if depth and f"resnet{depth[1]}" in study:
+            pairs[int(depth[1])] = (plain, study[f"resnet{depth[1]}"])
+    return dict(sorted(pairs.items()))
+
+
+def notebook_path(name: str) -> Path:
+    """A course notebook: in the repository checkout, or where the installed wheel put it (share/cnn-course-kit)."""
+    for folder in (Path(__file__).resolve().parents[2] / "notebooks",
+                   Path(sys.prefix) / "share" / "cnn-course-kit" / "notebooks"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"Notebook {name} is neither in the repository nor in {sys.prefix}/share/cnn-course-kit: "
+                            "reinstall the kit.")

@@ -1,0 +1,194 @@
+"""Whole networks, read from the built models (channels, pools, strides, shapes): VGG, ResNet stages, plain vs
+residual (ResNet Fig. 3). GoogLeNet is ``helpers.diagrams.googlenet``."""
+
+from __future__ import annotations
+
+import re
+
+import keras
+import matplotlib as mpl
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Rectangle
+
+from helpers.figures.diagrams import drawing as draw
+from helpers.models import build_model
+from helpers.models.resnet import (
+    CONFIGS,
+    build_resnet,
+)
+
+
+def _columns_figure(title, subtitle, columns, col_w=1.45, row_h=0.42):
+    """Columns left to right, each (header, boxes, footer, square side in inches): boxes (text, fill, edge)
+    stacked with arrows, arrows between columns, then a square (a feature map to scale) and the footer."""
+    gap, bw = row_h * 0.3, col_w * 0.88
+
+    def height_of(text):
+        return row_h * 0.7 + 0.14 * text.count("\n")
+
+    body = max(sum(height_of(box[0]) + gap for box in boxes) for _, boxes, _, _ in columns)
+    side = max(column[3] for column in columns)
+    width, height = len(columns) * col_w + 0.4, body + side + 1.5
+    fig, ax = draw.canvas(width, height)
+    draw.title(ax, title, height - 0.1, subtitle)
+    top, base = height - 0.75, height - 1.15 - body
+    for i, (header, boxes, footer, square) in enumerate(columns):
+        x, y = 0.2 + (i + 0.5) * col_w, top - 0.3
+        ax.text(x, top, header, ha="center", va="top", fontsize=draw.FONT + 0.5, weight="bold")
+        for j, (text, color, edge) in enumerate(boxes):
+            if j:
+                draw.arrow(ax, (x, y + gap), (x, y), mutation_scale=7)
+            h = height_of(text)
+            draw.box(ax, x, y - h / 2, bw, h, text, color=color, ec=edge, lw=0.8 if edge == draw.EDGE else 2.2)
+            y -= h + gap
+        if i:
+            draw.arrow(ax, (x - col_w + bw / 2, top - 0.3 - row_h * 0.35), (x - bw / 2, top - 0.3 - row_h * 0.35))
+        if square:
+            ax.add_patch(Rectangle((x - square / 2, base - (square + side) / 2), square, square, fc="#9ecae1",
+                                   ec="0.3", lw=0.8))
+        ax.text(x, base - side - 0.1, footer, ha="center", va="top", fontsize=draw.FONT + 0.5, weight="bold")
+    return fig
+
+
+def vgg_figure(name="vgg16", input_shape=(32, 32, 3)) -> Figure:
+    """VGG ``name`` (a key of ``CFG``) block by block, read from the built model: the convs with their
+    channels, the pools, the map after each block (to scale): "channels double as the size halves" shows."""
+    model = build_model(name, input_shape)
+    prelude, blocks, head = [], [], []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if head or kind in ("Flatten", "GlobalAveragePooling2D", "Dense"):
+            head.append(layer)
+        elif kind == "Conv2D" or (kind == "MaxPooling2D" and blocks):
+            if not blocks or isinstance(blocks[-1][-1], keras.layers.MaxPooling2D):
+                blocks.append([])
+            blocks[-1].append(layer)
+        elif not blocks:
+            prelude.append(layer)  # input, reshape, padding
+    convs = [layer for block in blocks for layer in block if isinstance(layer, keras.layers.Conv2D)]
+    pools = [layer for block in blocks for layer in block if isinstance(layer, keras.layers.MaxPooling2D)]
+    size, bits = prelude[-1].output.shape[1], sorted({c.filters.bit_length() for c in convs})
+
+    def box(layer, shape=False):  # darker blue for more channels
+        shade = (layer.filters.bit_length() - bits[0]) / max(bits[-1] - bits[0], 1) if layer in convs else 0
+        fill = mpl.colormaps["Blues"](0.15 + 0.45 * shade) if layer in convs else draw.layer_color(layer)
+        return draw.layer_label(layer) + (f" {draw.layer_shape(layer)}" if shape else ""), fill, draw.EDGE
+
+    def then(layer):  # the BatchNorm, ReLU and Dropout layers that follow ``layer`` in the chain
+        follow, extras = [], keras.layers.BatchNormalization | keras.layers.Activation | keras.layers.Dropout
+        for after in model.layers[model.layers.index(layer) + 1:]:
+            if not isinstance(after, extras):
+                break
+            follow.append(draw.layer_label(after))
+        return " + ".join(follow)
+
+    own = draw.layer_label(keras.layers.Activation(convs[0].activation))  # the reports' convs carry their ReLU
+    recipe = f"each conv: 'same' padding, then {then(convs[0]) or own}"
+    recipe += f"; each pool, then {then(pools[0])}" if pools and then(pools[0]) else ""
+    columns = [("input", [box(layer, shape=True) for layer in prelude], draw.layer_shape(prelude[-1]), 0.8)]
+    columns += [(f"block {i}", [box(layer) for layer in block], draw.layer_shape(block[-1]),
+                 0.8 * block[-1].output.shape[1] / size) for i, block in enumerate(blocks, 1)]
+    columns.append(("classifier", [box(layer) for layer in head], draw.layer_shape(head[-1]), 0))
+    sizes = "-".join(str(n) for n in [size] + [p.output.shape[1] for p in pools])
+    return _columns_figure(f"{name}: {len(convs)} conv layers in {len(blocks)} blocks, {len(pools)} "
+                           f"max-pools ({sizes} px)", f"{recipe}; squares: feature maps to scale; darker "
+                           "blue: more channels", columns)
+
+
+def _resnet_parts(name, input_shape):
+    """A kit ResNet's stem convs, blocks and head layers, read from the built model (conv{stage}_block{i}_*):
+    each block a dict of its stage, main convs, projection conv (or None) and output layer."""
+    if name.replace("plain", "resnet") not in CONFIGS:
+        raise ValueError(f"Unknown ResNet {name!r}; depths: {', '.join(n[6:] for n in CONFIGS)}")
+    model = build_resnet(name, input_shape)
+    stem, blocks, head = [], {}, []
+    for layer in model.layers:
+        match = re.match(r"conv(\d+)_block(\d+)_(\d+_conv|out)$", layer.name)
+        if match:
+            block = blocks.setdefault(match.group(1, 2),
+                                      {"stage": int(match[1]), "convs": [], "projection": None})
+            if match[3] == "out":
+                block["out"] = layer
+            elif match[3] == "0_conv":
+                block["projection"] = layer
+            else:
+                block["convs"].append(layer)
+        elif isinstance(layer, keras.layers.Conv2D) and not blocks:
+            stem.append(layer)
+        elif blocks and not re.match(r"conv\d+_block", layer.name):
+            head.append(layer)
+    return model, stem, list(blocks.values()), head
+
+
+def _stride(layer) -> int:
+    return max(layer.get_config()["strides"])
+
+
+def resnet_stages_figure(name="resnet18", input_shape=(32, 32, 3)) -> Figure:
+    """ResNet ``name`` (``CONFIGS``) stage by stage: the stem, each block's convs (kernel, channels, stride),
+    stride-2 blocks outlined, projection shortcuts, the map after each stage (to scale), then pool + dense."""
+    model, stem, blocks, head = _resnet_parts(name, input_shape)
+    size, kind, counts = model.input.shape[1], *CONFIGS[name.replace("plain", "resnet")]
+
+    def conv(layer):
+        return draw.layer_label(layer).removeprefix("Conv2D ")
+
+    def block_box(b):
+        lines = [conv(layer) for layer in b["convs"]]
+        lines += [f"shortcut {conv(b['projection'])}"] if b["projection"] is not None else []
+        strided = max(_stride(layer) for layer in b["convs"]) > 1
+        return "\n".join(lines), draw.COLORS["Conv2D"], draw.STRIDE_COLOR if strided else draw.EDGE
+
+    def column(header, boxes, last):
+        return header, boxes, draw.layer_shape(last), 0.8 * last.output.shape[1] / size
+
+    columns = [column("input", [("Input", "white", draw.EDGE)], model.layers[0]),
+               column("stem", [(draw.layer_label(c), draw.COLORS["Conv2D"], draw.EDGE) for c in stem], stem[-1])]
+    for stage in sorted({b["stage"] for b in blocks}):
+        mine = [b for b in blocks if b["stage"] == stage]
+        boxes = [block_box(b) for b in mine]
+        columns.append(column(f"conv{stage}_x: {len(mine)} blocks", boxes, mine[-1]["out"]))
+    columns.append(("head", [(draw.layer_label(layer), draw.layer_color(layer), draw.EDGE) for layer in head], draw.layer_shape(head[-1]), 0))
+    return _columns_figure(f"{name}: stem, {len(counts)} stages of {kind} blocks {counts}, pool + dense",
+                           "one box per block: its convs top to bottom (each + BatchNorm), + shortcut, ReLU; "
+                           "orange: stride 2 (halves the size)", columns, col_w=1.5)
+
+
+def plain_vs_residual_figure(depth=18) -> Figure:
+    """The plain network and the ResNet of ``depth`` layers side by side (the ResNet paper's Figure 3): the
+    same convs, a box each; shortcut arcs on the residual side only, dashed (1x1 projection) where the
+    shape changes."""
+    model, stem, blocks, head = _resnet_parts(f"resnet{depth}", (32, 32, 3))
+    layers = [model.layers[0], *stem, *(c for b in blocks for c in b["convs"]), *head]
+    row_h, bw = min(0.34, 10.5 / len(layers)), 1.75
+    bh, font = row_h * 0.72, min(draw.FONT - 0.5, 25 * row_h)
+    xs = {f"plain-{depth}": 1.25, f"ResNet-{depth}": 3.65}
+    fig, ax = draw.canvas(6.2, len(layers) * row_h + 1.35)
+    top = len(layers) * row_h + 0.35
+    n_convs = sum(isinstance(layer, keras.layers.Conv2D) for layer in layers)
+    draw.title(ax, f"plain-{depth} vs ResNet-{depth}: the same {n_convs} conv layers + 1 dense", top + 0.9,
+           "orange: stride 2; arcs: shortcuts (solid: identity, dashed: 1x1 projection)")
+
+    def y(i):
+        return top - (i + 0.5) * row_h
+
+    for header, x in xs.items():
+        ax.text(x, top + 0.05, header, ha="center", va="bottom", fontsize=draw.FONT + 1.5, weight="bold")
+        ax.plot([x, x], [y(0), y(len(layers) - 1)], color="0.3", lw=0.9, zorder=0)
+        for i, layer in enumerate(layers):
+            strided = isinstance(layer, keras.layers.Conv2D) and _stride(layer) > 1
+            draw.box(ax, x, y(i), bw, bh, draw.layer_label(layer), color=draw.layer_color(layer), fontsize=font,
+                 ec=draw.STRIDE_COLOR if strided else draw.EDGE, lw=1.8 if strided else 0.8)
+    index, x = {layer.name: i for i, layer in enumerate(layers)}, xs[f"ResNet-{depth}"]
+    edge, reach, corner = x + bw / 2 + 0.03, x + bw / 2 + 0.2, row_h * 0.3  # slanted corners keep arcs apart
+    for b in blocks:
+        y0, y1 = y(index[b["convs"][0].name]) + row_h / 2, y(index[b["convs"][-1].name]) - row_h / 2
+        style = {"ls": "--", "color": draw.STRIDE_COLOR} if b["projection"] is not None else {"color": "0.15"}
+        draw.arrow(ax, (x + 0.06, y0), (edge, y0), (reach, y0 - corner), (reach, y1 + corner), (edge, y1),
+               (x + 0.06, y1), gid=f"shortcut:{b['out'].name}", **style)
+        ax.add_patch(Circle((x, y1), 0.055, fc="white", ec="0.15", lw=0.8, zorder=3))
+        ax.text(x, y1, "+", ha="center", va="center", fontsize=6, zorder=4)
+        if b["projection"] is not None:
+            ax.text(reach + 0.06, (y0 + y1) / 2, draw.layer_label(b["projection"]).removeprefix("Conv2D "), va="center",
+                    fontsize=font, color=draw.STRIDE_COLOR)
+    return fig

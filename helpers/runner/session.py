@@ -1,0 +1,102 @@
+"""One worker's session on the output folder: its share of the experiments, then (if it is the last to finish)
+the evaluation appendix and the report, and the summary of the whole folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+from helpers.experiments import Experiment, parameters_for
+from helpers.report.export import build_report
+from helpers.runner.folder import folder_row, last_to_finish, wait_for_others, write_summary
+from helpers.runner.jobs import run_jobs
+from helpers.runner.markers import FAILED
+from helpers.runner.preflight import notebook_parameters
+from helpers.runner.workers import Registration
+
+__all__ = ["appendix_parameters", "make_report", "run"]
+
+
+def appendix_parameters(exp: Experiment, profile: str, output_dir: Path, only: str | None,
+                        running: list[str]) -> dict:
+    """The appendix's parameters: its output folder and profile, and, where the notebook has them, the --only
+    pattern (so that experiments left out are not 'missing') and the experiments still running elsewhere."""
+    params = parameters_for(exp, profile, str(output_dir))
+    declared = notebook_parameters(exp.notebook)
+    if "only" in declared:
+        params["only"] = only or ""
+    if "running" in declared:
+        params["running"] = sorted(running)
+    return params
+
+
+def make_report(output_dir: Path, profile: str, which: str) -> bool:
+    """Export the report; False (after saying why in one line) when the PDF was not built."""
+    t0 = time.perf_counter()
+    result = build_report(output_dir, profile, which)
+    if result.html:
+        print(f"Report (HTML): {result.html}")
+    for path in result.notebook_pdfs:
+        print(f"Notebook PDF: {path}")
+    if result.pdf:
+        print(f"Report (PDF): {result.pdf} ({time.perf_counter() - t0:.0f} s)")
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    return result.pdf_built
+
+
+def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: Path, n_jobs: int) -> int:
+    """Work through our share, then (if last) the report; summarise the folder."""
+    started_at, t0 = time.time(), time.perf_counter()
+    who = f"{socket.gethostname()} pid {os.getpid()}"
+    since = started_at if args.force else 0.0  # --force: what another worker reran after we started counts
+    if shard_source:
+        print(f"Shard {shard[0]}/{shard[1]} (from {shard_source})", flush=True)
+    registration = Registration(output_dir, worker=who, role="report" if args.report_only else "worker",
+                                profile=args.profile, only=args.only, shard=shard)
+    outcome, report_state = {}, None
+    try:
+        if args.report_only:
+            print(f"Report only: profile {args.profile}, output in {output_dir}", flush=True)
+            running = wait_for_others(selected, output_dir, args.wait, registration.path)
+        else:
+            share = f" (shard {shard[0]}/{shard[1]})" if shard else ""
+            print(f"Profile {args.profile}{share}: {len(jobs)} experiments, {len(todo)} to run, "
+                  f"{len(jobs) - len(todo)} already finished; output in {output_dir}", flush=True)
+            outcome = run_jobs(todo, output_dir, n_jobs, args.timeout, since, who)
+            running = []
+            report_state = ("no appendix selected" if appendix is None else
+                            "left to run_all.py --report-only (--no-report)" if args.no_report else
+                            last_to_finish(registration, selected, output_dir))
+            if appendix:
+                print("Report: " + ("this worker is the last to finish: building it" if report_state is None else
+                                    f"not built here, {report_state}"), flush=True)
+        if appendix and report_state is None:  # built after this moment by another worker: as good as ours
+            params = appendix_parameters(appendix, args.profile, output_dir, args.only, running)
+            outcome.update(run_jobs([(appendix, params)], output_dir, 1, args.timeout, time.time(), who))
+    finally:
+        registration.close()
+    names = {e.name for e, _ in jobs}
+    rows = [folder_row(e, output_dir, names, started_at, outcome.get(e.name)) for e in selected]
+    write_summary(rows, output_dir)
+    counts = {s: sum(r["status"] == s for r in rows) for s in dict.fromkeys(r["status"] for r in rows)}
+    failed = [r["experiment"] for r in rows if r["status"] in FAILED]
+    print(f"Wall time {time.perf_counter() - t0:.0f} s; "
+          + ", ".join(f"{n} {s}" for s, n in counts.items() if s not in FAILED)
+          + f"; {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
+    which = args.pdf or ("report" if args.report_only else None)
+    built = outcome.get(appendix.name, {}) if appendix else {}
+    if built.get("status", "").endswith("elsewhere"):
+        print(f"Report: built by {built.get('worker')} (another worker that finished at the same time)")
+    elif which and appendix and report_state is None:
+        if built.get("status") != "ok":
+            print("Report: the evaluation appendix did not run through; no PDF (see its log).", file=sys.stderr)
+            return 3
+        if not make_report(output_dir, args.profile, which):
+            return 3
+    elif which and appendix is None and not make_report(output_dir, args.profile, which):
+        return 3
+    return 1 if failed else 0

@@ -1,0 +1,143 @@
+"""Training: one ``train()`` that turns a config (``helpers.training.config``) and a dataset into a run directory
+(the callback that shows progress and writes ``history.csv`` is ``progress.EpochLogger``; batch-norm statistics are
+re-estimated by ``batchnorm``). Evaluation on the test split is ``helpers.evaluation.evaluate_run``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+import keras
+import pandas as pd
+
+from helpers.data import Dataset, Preprocessing, make_pipeline
+from helpers.environment import environment_info, resolve_acceleration
+from helpers.models import build_model, summary_text
+from helpers.runs import RunDir, atomic_write
+from helpers.training.batchnorm import RecalibrateBeforeValidation, recalibrate_batchnorm
+from helpers.training.config import check_config
+from helpers.training.optim import compile_model
+from helpers.training.progress import EpochLogger, resolve_mode
+from helpers.training.tensorboard import tensorboard_callback
+
+__all__ = ["TrainResult", "build_for", "train"]
+
+# Training images whose batch-norm statistics are re-estimated: before each validation (cheap, every epoch) and
+# once after the last epoch (for the saved model and the test).
+VALIDATION_RECALIBRATION_IMAGES = 512
+FINAL_RECALIBRATION_IMAGES = 2048
+
+
+def build_for(config: dict, dataset: Dataset, mixed_precision: bool = False):
+    """Build the config's model for the dataset's input shape, under the mixed-float16 policy if asked."""
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    try:
+        return build_model(config["model"], dataset.input_shape, dataset.num_classes)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns: the trained model, its per-epoch history and the settings used."""
+
+    model: object
+    history: object
+    config: dict
+    preprocessing: Preprocessing
+    run: RunDir
+    train_seconds: float
+    resumed_from_epoch: int
+
+
+def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, progress: str = "epoch") -> TrainResult:
+    """Train ``config["model"]`` on ``dataset`` into ``run``: config.json, history.csv, backup/, model.keras.
+
+    An interrupted run resumes from its last finished epoch (Keras' BackupAndRestore in ``run/backup``).
+    ``progress="bar"`` shows a live bar in each epoch inside a notebook; ``"epoch"`` prints one line per epoch.
+    """
+    stream = stream or sys.stdout
+    progress = resolve_mode(progress)
+    check_config(config)
+    keras.utils.set_random_seed(int(config["seed"]))
+    accel = resolve_acceleration(config)
+    strategy = None
+    if accel["distribute"]:
+        from helpers.training.distribute import (
+            make_strategy,  # TensorFlow only (checked by resolve_acceleration)
+        )
+
+        strategy = make_strategy()
+    scope = strategy.scope if strategy else contextlib.nullcontext
+    replicas = strategy.num_replicas_in_sync if strategy else 1
+    if model is not None and accel["distribute"]:
+        raise ValueError("With distribute='mirrored' (or several GPUs) train() builds the model itself, inside the "
+                         "strategy's scope: call train() without model=, or pass distribute='off'.")
+    if model is None:
+        with scope():
+            model = build_for(config, dataset, accel["mixed_precision"])
+    expected = tuple(model.inputs[0].shape[1:])
+    if expected != dataset.input_shape:
+        raise ValueError(f"Model {model.name!r} was built for input shape {expected}, but {dataset.name} images "
+                         f"are {dataset.input_shape}; build it with build_model(name, {dataset.input_shape}).")
+    run.create()  # only now, once the inputs are known to be right: bad input writes nothing
+    prep = Preprocessing.fit(dataset.x_train, config["normalization"])
+    # Under MirroredStrategy batch_size is per replica: each device keeps the batch the recipe was tuned for.
+    batch = int(config["batch_size"]) * replicas
+    accel["replicas"] = replicas
+    multi = list(model.output_names) if len(model.outputs) > 1 else None
+    pipe = dict(batch_size=batch, num_classes=dataset.num_classes, preprocessing=prep, output_names=multi)
+    train_ds = make_pipeline(dataset.x_train, dataset.y_train, training=True, augment=config["augment"],
+                             seed=int(config["seed"]), **pipe)
+    val_ds = make_pipeline(dataset.x_val, dataset.y_val, cache=bool(config["cache"]), **pipe) \
+        if len(dataset.y_val) else None
+    steps = math.ceil(len(dataset.y_train) / batch)
+    with scope():
+        compile_model(model, config, steps, jit_compile=accel["jit_compile"])
+
+    environment = environment_info()
+    run.write_json(RunDir.CONFIG, {
+        **config, "resolved": accel, "normalization_mean": prep.mean, "normalization_std": prep.std,
+        "data": {"source": dataset.source, **dataset.sizes(), "input_shape": dataset.input_shape,
+                 "class_names": dataset.class_names},
+        "environment": environment,
+    })
+    run.write_text(RunDir.SUMMARY, summary_text(model))
+    backup = run / RunDir.BACKUP
+    resume = (backup / "training_metadata.json").is_file()
+    gpus = environment["hardware"]["gpus"]
+    device = ", ".join(g["name"] for g in gpus) if gpus else f"this CPU ({environment['hardware']['cpu_count']} cores)"
+    logger = EpochLogger(run, len(dataset.y_train), int(config["epochs"]), resume, stream, progress, device,
+                         bool(gpus), len(dataset.y_val))
+    # The logger writes epoch k before the backup of epoch k: a kill between the two retrains epoch k, whose row is
+    # then replaced, so history.csv always holds each epoch once.
+    callbacks = [logger, keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
+                 keras.callbacks.TerminateOnNaN()]
+    recalibrate = bool(config["recalibrate_bn"]) and replicas == 1
+    plain = make_pipeline(dataset.x_train, dataset.y_train, batch_size=batch, num_classes=dataset.num_classes,
+                          preprocessing=prep) if recalibrate else None
+    if recalibrate and val_ds is not None:
+        callbacks.insert(0, RecalibrateBeforeValidation(plain, math.ceil(VALIDATION_RECALIBRATION_IMAGES / batch)))
+    if config["tensorboard"]:
+        callbacks += [cb for cb in [tensorboard_callback(run.path, stream)] if cb is not None]
+    t0 = time.perf_counter()
+    model.fit(train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0,
+              shuffle=False)  # the pipeline shuffles
+    seconds = time.perf_counter() - t0
+    resumed_from = (int(config["epochs"]) if logger.first_epoch is None else logger.first_epoch) if resume else 0
+    if recalibrate:
+        recalibrate_batchnorm(model, plain, max_batches=math.ceil(FINAL_RECALIBRATION_IMAGES / batch))
+    # BackupAndRestore deletes its backup when training ends, so the final model is saved on its own.
+    atomic_write(run / RunDir.MODEL, model.save)
+    history = run.history()
+    if history.empty:
+        history = pd.DataFrame(columns=EpochLogger.COLUMNS)
+    resumed = f", resumed after epoch {resumed_from}" if resumed_from else ""
+    print(f"{len(history)} epochs in {seconds:.0f} s{resumed}; mixed precision {accel['mixed_precision']}, XLA "
+          f"{accel['jit_compile']}, {replicas} device(s); saved to {run / RunDir.MODEL}", file=stream, flush=True)
+    return TrainResult(model, history, config, prep, run, seconds, resumed_from)
