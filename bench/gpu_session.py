@@ -40,8 +40,9 @@ SETTINGS = ["optimizer", "lr", "weight_decay", "label_smoothing", "batch_size", 
 
 def start(script: str, args: list, log: Path, env: dict) -> subprocess.Popen:
     handle = open(log, "w")
-    return subprocess.Popen([sys.executable, "-u", str(BENCH / script), *map(str, args)], stdout=handle,
-                            stderr=subprocess.STDOUT, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-u", str(BENCH / script), *map(str, args)], stdout=handle, stderr=subprocess.STDOUT, env=env
+    )
 
 
 def wait_all(procs: list, deadline: float) -> None:
@@ -106,10 +107,27 @@ def main(argv=None) -> int:
     throughput_end = min(end, time.time() + args.throughput_seconds)
     for mp in ("on", "off"):
         share = (throughput_end - time.time()) / (2 if mp == "on" else 1)
-        proc = start("throughput.py", ["--models", *args.throughput_models, "--images", args.images,
-                                       "--batch-size", 128, "--epochs", 2, "--repeats", 1,
-                                       "--mixed-precision", mp, "--out", out / f"throughput_mp_{mp}.csv"],
-                     out / f"throughput_mp_{mp}.log", env)
+        proc = start(
+            "throughput.py",
+            [
+                "--models",
+                *args.throughput_models,
+                "--images",
+                args.images,
+                "--batch-size",
+                128,
+                "--epochs",
+                2,
+                "--repeats",
+                1,
+                "--mixed-precision",
+                mp,
+                "--out",
+                out / f"throughput_mp_{mp}.csv",
+            ],
+            out / f"throughput_mp_{mp}.log",
+            env,
+        )
         wait_all([proc], time.time() + share)
     print(f"throughput done at {time.time() - t_start:.0f} s", flush=True)
 
@@ -118,11 +136,33 @@ def main(argv=None) -> int:
     procs = []
     for epochs in args.budgets:
         for w in range(args.workers):
-            procs.append(start("tune.py", [
-                "--data-dir", args.data_dir, "--model", *args.search_models, "--epochs", epochs, "--trials", 100,
-                *sizes, "--storage", out / f"tune_{epochs}.journal", "--study-name", f"epochs{epochs}",
-                "--timeout", max(10, search_end - time.time() - 30), "--out", out / f"tune_{epochs}_w{w}.csv",
-                *([] if w == 0 else ["--no-baselines"])], out / f"tune_{epochs}_w{w}.log", shared))
+            procs.append(
+                start(
+                    "tune.py",
+                    [
+                        "--data-dir",
+                        args.data_dir,
+                        "--model",
+                        *args.search_models,
+                        "--epochs",
+                        epochs,
+                        "--trials",
+                        100,
+                        *sizes,
+                        "--storage",
+                        out / f"tune_{epochs}.journal",
+                        "--study-name",
+                        f"epochs{epochs}",
+                        "--timeout",
+                        max(10, search_end - time.time() - 30),
+                        "--out",
+                        out / f"tune_{epochs}_w{w}.csv",
+                        *([] if w == 0 else ["--no-baselines"]),
+                    ],
+                    out / f"tune_{epochs}_w{w}.log",
+                    shared,
+                )
+            )
     wait_all(procs, search_end)
     print(f"search done at {time.time() - t_start:.0f} s", flush=True)
 
@@ -134,11 +174,32 @@ def main(argv=None) -> int:
         variant = ["tuned", "--variant", "tuned:" + ",".join(f"{k}={v}" for k, v in tuned.items())] if tuned else []
         for model in args.models:
             for seed in args.seeds:
-                procs.append(start("recipes.py", [
-                    "--data-dir", args.data_dir, "--models", model, "--epochs", epochs, *sizes, "--seed", seed,
-                    "--recipes", *variant[:1], "report2", "best+adamw", "best", *variant[1:],
-                    "--out", out / f"recipes_{model}_{epochs}_{seed}.csv"], out / f"recipes_{model}_{epochs}_{seed}.log",
-                    shared))
+                procs.append(
+                    start(
+                        "recipes.py",
+                        [
+                            "--data-dir",
+                            args.data_dir,
+                            "--models",
+                            model,
+                            "--epochs",
+                            epochs,
+                            *sizes,
+                            "--seed",
+                            seed,
+                            "--recipes",
+                            *variant[:1],
+                            "report2",
+                            "best+adamw",
+                            "best",
+                            *variant[1:],
+                            "--out",
+                            out / f"recipes_{model}_{epochs}_{seed}.csv",
+                        ],
+                        out / f"recipes_{model}_{epochs}_{seed}.log",
+                        shared,
+                    )
+                )
     wait_all(procs, end)
     print(f"recipes done at {time.time() - t_start:.0f} s ({left():.0f} s left)", flush=True)
     for epochs in args.budgets:

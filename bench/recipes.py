@@ -51,15 +51,22 @@ def variants(dataset: str, model: str = "any") -> dict:
         "best": ("best", {}),
         # Issue 13's single override of `best` (54.2% against best's 52.3% on 4,006 CIFAR-10 images, VGG-11,
         # 8 epochs), with `best`'s own augmentation of that time (flip + crop; MNIST: shifts and rotations).
-        "best+adamw": ("best", {"optimizer": "adam", "lr": 0.003, "weight_decay": 0.05, "batch_size": 64,
-                                "augment": make_config("best", "vgg11", dataset)["augment"]}),
+        "best+adamw": (
+            "best",
+            {
+                "optimizer": "adam",
+                "lr": 0.003,
+                "weight_decay": 0.05,
+                "batch_size": 64,
+                "augment": make_config("best", "vgg11", dataset)["augment"],
+            },
+        ),
         # `best` with its large-budget settings (the references' SGD) whatever the budget: what `best` was before
         # its small-budget band.
         "best-sgd": ("best", bands[-1][1]),
         # `best` with its small-budget settings whatever the budget.
         "best-adamw": ("best", bands[0][1]),
     }
-
 
 
 def write_csv(rows: list, path: str) -> None:
@@ -72,14 +79,23 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", required=True, help="folder with the official dataset files")
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"])
     p.add_argument("--models", nargs="+", default=["vgg16", "resnet18", "googlenet"])
-    p.add_argument("--recipes", nargs="+", default=["report2", "best", "best+adamw"],
-                   help=f"variants: {', '.join(variants('cifar10'))} or any recipe name")
+    p.add_argument(
+        "--recipes",
+        nargs="+",
+        default=["report2", "best", "best+adamw"],
+        help=f"variants: {', '.join(variants('cifar10'))} or any recipe name",
+    )
     p.add_argument("--epochs", type=int, nargs="+", default=[10], help="one or more budgets")
     p.add_argument("--train-size", type=float, default=None, help="training images (count or fraction)")
     p.add_argument("--val-size", type=float, default=0.1)
     p.add_argument("--test-size", type=float, default=None)
-    p.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,...",
-                   help="a variant of best with these settings, e.g. tuned:optimizer=adam,lr=1e-3 (repeatable)")
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:K=V,...",
+        help="a variant of best with these settings, e.g. tuned:optimizer=adam,lr=1e-3 (repeatable)",
+    )
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds (split and initialisation)")
     p.add_argument("--out", default="bench/recipes.csv")
     args = p.parse_args(argv)
@@ -98,36 +114,67 @@ def main(argv=None) -> int:
                 args.recipes.append(name)
         # Per model: `best`'s bands have rules by model and dataset (e.g. crops for the ResNets at small budgets).
         named = {m: {**variants(args.dataset, m), **given_variants} for m in args.models}
-        splits = {seed: load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
-                                     train_size=count(args.train_size), test_size=count(args.test_size), seed=seed)
-                  for seed in args.seed}
+        splits = {
+            seed: load_dataset(
+                args.dataset,
+                data_dir=args.data_dir,
+                val_size=count(args.val_size),
+                train_size=count(args.train_size),
+                test_size=count(args.test_size),
+                seed=seed,
+            )
+            for seed in args.seed
+        }
         ds = splits[args.seed[0]]
         # train_size: the images this split trains on, so that `best` picks its band by this run's budget.
-        configs = [(m, name, make_config(recipe, m, args.dataset, train_size=len(ds.y_train),
-                                         **{**over, "epochs": e, "seed": seed}))
-                   for seed in args.seed for e in args.epochs for m in args.models
-                   for name in args.recipes for recipe, over in [named[m].get(name, (name, {}))]]
+        configs = [
+            (
+                m,
+                name,
+                make_config(recipe, m, args.dataset, train_size=len(ds.y_train), **{**over, "epochs": e, "seed": seed}),
+            )
+            for seed in args.seed
+            for e in args.epochs
+            for m in args.models
+            for name in args.recipes
+            for recipe, over in [named[m].get(name, (name, {}))]
+        ]
     except (ValueError, OSError) as err:  # unknown model/recipe/setting, epochs < 1, missing or bad files, sizes
         p.error(str(err))
     hw = environment_info()["hardware"]
-    print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {', '.join(map(str, args.epochs))} epochs; "
-          f"seeds {', '.join(map(str, args.seed))}", flush=True)
+    print(
+        f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {', '.join(map(str, args.epochs))} epochs; "
+        f"seeds {', '.join(map(str, args.seed))}",
+        flush=True,
+    )
     rows = []
     with tempfile.TemporaryDirectory() as out:
         for model, recipe, cfg in configs:
             ds = splits[cfg["seed"]]
             cfg = {**cfg, "val_size": len(ds.y_val)}  # one split for every run of a seed
             t0 = time.perf_counter()
-            result = train(cfg, ds, RunDir(out, f"{model}-{recipe}-{cfg['epochs']}-{cfg['seed']}"),
-                           stream=io.StringIO())
+            result = train(
+                cfg, ds, RunDir(out, f"{model}-{recipe}-{cfg['epochs']}-{cfg['seed']}"), stream=io.StringIO()
+            )
             metrics = evaluate_run(result, ds)
-            rows.append({"model": model, "recipe": recipe, "epochs": cfg["epochs"], "seed": cfg["seed"],
-                         "images seen": cfg["images_seen"], "batch": cfg["batch_size"], "optimizer": cfg["optimizer"], "lr": cfg["lr"],
-                         "augment": cfg["augment"],
-                         "weight decay": cfg["weight_decay"], "label smoothing": cfg["label_smoothing"],
-                         "best val acc": round(float(result.history["val_accuracy"].max()), 4),
-                         "test accuracy": round(metrics["test_accuracy"], 4),
-                         "wall time (s)": round(time.perf_counter() - t0, 1)})
+            rows.append(
+                {
+                    "model": model,
+                    "recipe": recipe,
+                    "epochs": cfg["epochs"],
+                    "seed": cfg["seed"],
+                    "images seen": cfg["images_seen"],
+                    "batch": cfg["batch_size"],
+                    "optimizer": cfg["optimizer"],
+                    "lr": cfg["lr"],
+                    "augment": cfg["augment"],
+                    "weight decay": cfg["weight_decay"],
+                    "label smoothing": cfg["label_smoothing"],
+                    "best val acc": round(float(result.history["val_accuracy"].max()), 4),
+                    "test accuracy": round(metrics["test_accuracy"], 4),
+                    "wall time (s)": round(time.perf_counter() - t0, 1),
+                }
+            )
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
             write_csv(rows, args.out)  # after every run: a stopped comparison keeps its rows
     table = pd.DataFrame(rows)

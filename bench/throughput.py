@@ -48,8 +48,16 @@ from helpers.training.optim import compile_model  # noqa: E402
 
 T4_FP16_FLOPS = 65e12  # NVIDIA T4 tensor-core peak, FP16
 CIFAR_TRAIN_IMAGES = 50_000
-DEFAULT_MODELS = ["vgg11", "vgg16", "resnet18", "resnet50", "plain18", "googlenet", "report_vgg16_cifar10",
-                  "report_resnet50"]
+DEFAULT_MODELS = [
+    "vgg11",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "plain18",
+    "googlenet",
+    "report_vgg16_cifar10",
+    "report_resnet50",
+]
 
 
 def matmul_flops(dtype: str = "float32", n: int = 2048, repeats: int = 10) -> float:
@@ -88,8 +96,9 @@ def bare_images_per_s(name, ds, cfg, epochs: int) -> float:
     y = np.eye(ds.num_classes, dtype=np.float32)[ds.y_train]
     if len(model.outputs) > 1:
         y = {n: y for n in model.output_names}
-    compile_model(model, cfg, steps_per_epoch=int(np.ceil(len(ds.y_train) / cfg["batch_size"])),
-                  jit_compile=accel["jit_compile"])
+    compile_model(
+        model, cfg, steps_per_epoch=int(np.ceil(len(ds.y_train) / cfg["batch_size"])), jit_compile=accel["jit_compile"]
+    )
     timer = EpochTimer()
     model.fit(x, y, batch_size=cfg["batch_size"], epochs=epochs, shuffle=True, callbacks=[timer], verbose=0)
     return len(ds.y_train) / float(np.median(timer.seconds[1:]))  # epoch 1 includes tracing
@@ -106,8 +115,15 @@ def pipeline_images_per_s(ds, cfg, epochs: int = 3) -> float:
     """The input pipeline alone (shuffle, batched augmentation, normalisation, one-hot, prefetch), no model:
     how many images/s the CPU can feed a device."""
     prep = Preprocessing.fit(ds.x_train, cfg["normalization"])
-    pipe = make_pipeline(ds.x_train, ds.y_train, batch_size=cfg["batch_size"], num_classes=ds.num_classes,
-                         preprocessing=prep, training=True, augment=cfg["augment"])
+    pipe = make_pipeline(
+        ds.x_train,
+        ds.y_train,
+        batch_size=cfg["batch_size"],
+        num_classes=ds.num_classes,
+        preprocessing=prep,
+        training=True,
+        augment=cfg["augment"],
+    )
     seconds = []
     for _ in range(epochs + 1):
         t0 = time.perf_counter()
@@ -122,7 +138,7 @@ def kit_and_bare(name, ds, cfg, epochs: int, repeats: int):
     the last kit model."""
     kit, bare, model = [], [], None
     for r in range(repeats):
-        for which in (("kit", "bare") if r % 2 == 0 else ("bare", "kit")):
+        for which in ("kit", "bare") if r % 2 == 0 else ("bare", "kit"):
             if which == "kit":
                 speed, model = kit_images_per_s(name, ds, cfg, epochs)
                 kit.append(speed)
@@ -140,8 +156,12 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=2, help="timed epochs per measurement (+ 1 warm-up epoch)")
     p.add_argument("--repeats", type=int, default=3, help="kit and bare-fit measurements per model, interleaved")
     p.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"])
-    p.add_argument("--mixed-precision", default="auto", choices=["auto", "on", "off"],
-                   help="float16 compute (auto: on GPUs with tensor cores, as in train())")
+    p.add_argument(
+        "--mixed-precision",
+        default="auto",
+        choices=["auto", "on", "off"],
+        help="float16 compute (auto: on GPUs with tensor cores, as in train())",
+    )
     p.add_argument("--out", default="bench/throughput.csv")
     args = p.parse_args(argv)
 
@@ -151,46 +171,59 @@ def main(argv=None) -> int:
     accel = resolve_acceleration({"mixed_precision": mixed, "jit_compile": "auto", "distribute": "off"})
     dtype = "float16" if accel["mixed_precision"] else "float32"
     peak = matmul_flops(dtype, n=8192 if hw["gpus"] else 2048)
-    print(f"Machine: {hw['accelerator']} ({hw['processor']}, {hw['cpu_count']} cores), Keras "
-          f"{info['versions']['keras']} on {info['versions']['keras_backend']}; matmul {peak / 1e9:,.0f} GFLOP/s "
-          f"{dtype}; mixed precision {accel['mixed_precision']}, XLA {accel['jit_compile']}")
+    print(
+        f"Machine: {hw['accelerator']} ({hw['processor']}, {hw['cpu_count']} cores), Keras "
+        f"{info['versions']['keras']} on {info['versions']['keras_backend']}; matmul {peak / 1e9:,.0f} GFLOP/s "
+        f"{dtype}; mixed precision {accel['mixed_precision']}, XLA {accel['jit_compile']}"
+    )
     # Inference is timed on at least 512 test images (2 batches of 256), more when the epochs are larger.
-    ds = load_dataset(args.dataset, synthetic=True, synthetic_size=(args.images + 64, max(512, min(args.images, 4096))),
-                      val_size=64, train_size=args.images)
+    ds = load_dataset(
+        args.dataset,
+        synthetic=True,
+        synthetic_size=(args.images + 64, max(512, min(args.images, 4096))),
+        val_size=64,
+        train_size=args.images,
+    )
     # The pipeline is the same for every model of a dataset: measured once, with the first model's settings.
-    feed = pipeline_images_per_s(ds, make_config("best", args.models[0], args.dataset, batch_size=args.batch_size,
-                                                 mixed_precision=mixed))
+    feed = pipeline_images_per_s(
+        ds, make_config("best", args.models[0], args.dataset, batch_size=args.batch_size, mixed_precision=mixed)
+    )
     print(f"Input pipeline alone (shuffle, augmentation, normalisation, batch {args.batch_size}): {feed:,.0f} img/s")
     x_test = ops.convert_to_numpy(Preprocessing.fit(ds.x_train)(ds.x_test))  # inference input, the same for all
     rows = []
     for name in args.models:
-        cfg = make_config("best", name, args.dataset, batch_size=args.batch_size, epochs=args.epochs + 1,
-                          mixed_precision=mixed)
+        cfg = make_config(
+            "best", name, args.dataset, batch_size=args.batch_size, epochs=args.epochs + 1, mixed_precision=mixed
+        )
         kit, bare, ratios, model = kit_and_bare(name, ds, cfg, args.epochs + 1, args.repeats)
         net = inference_model(model)
         flops = count_flops(net) or float("nan")  # counted from the layers, on any backend
         achieved = 3 * flops * kit  # forward + backward ~ 3 forward passes
-        rows.append({
-            "model": name,
-            "mixed precision": accel["mixed_precision"],
-            "params (M)": round(model.count_params() / 1e6, 2),
-            "GFLOPs/image": round(flops / 1e9, 3),
-            "train img/s (kit)": round(kit, 1),
-            "train img/s (bare fit)": round(bare, 1),
-            "kit/bare": round(kit / bare, 3),
-            "kit/bare pairs": f"{min(ratios):.2f}-{max(ratios):.2f}",
-            "inference img/s": round(inference_throughput(net, x_test, batch_size=256), 1),
-            "achieved / matmul FLOP/s": round(achieved / peak, 3),  # matmul in the dtype training computes in
-            "T4 epoch floor (s)": round(CIFAR_TRAIN_IMAGES * 3 * flops / T4_FP16_FLOPS, 1),
-        })
+        rows.append(
+            {
+                "model": name,
+                "mixed precision": accel["mixed_precision"],
+                "params (M)": round(model.count_params() / 1e6, 2),
+                "GFLOPs/image": round(flops / 1e9, 3),
+                "train img/s (kit)": round(kit, 1),
+                "train img/s (bare fit)": round(bare, 1),
+                "kit/bare": round(kit / bare, 3),
+                "kit/bare pairs": f"{min(ratios):.2f}-{max(ratios):.2f}",
+                "inference img/s": round(inference_throughput(net, x_test, batch_size=256), 1),
+                "achieved / matmul FLOP/s": round(achieved / peak, 3),  # matmul in the dtype training computes in
+                "T4 epoch floor (s)": round(CIFAR_TRAIN_IMAGES * 3 * flops / T4_FP16_FLOPS, 1),
+            }
+        )
         print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(rows).to_csv(args.out, index=False)  # after every model: a stopped run keeps its rows
     table = pd.DataFrame(rows)
     print("\n" + table.to_string(index=False))
-    print(f"\nwritten to {args.out}; batch {args.batch_size}, {args.images} images/epoch; kit and bare fit each "
-          f"measured {args.repeats} times in turns, {args.epochs} timed epochs each, medians compared; "
-          f"input pipeline alone {feed:,.0f} img/s")
+    print(
+        f"\nwritten to {args.out}; batch {args.batch_size}, {args.images} images/epoch; kit and bare fit each "
+        f"measured {args.repeats} times in turns, {args.epochs} timed epochs each, medians compared; "
+        f"input pipeline alone {feed:,.0f} img/s"
+    )
     return 0
 
 

@@ -5,7 +5,8 @@ directory, scored on the validation split (the test split is never loaded into a
     python bench/tune.py --data-dir DIR --model vgg11 --epochs 8 --trials 8 --train-size 1000
     python bench/tune.py --data-dir DIR --model resnet18 --epochs 30 --trials 6 --out bench/tune_resnet18_30.csv
     python bench/tune.py --data-dir DIR --model vgg11 resnet18 --epochs 30 --storage s.journal --out w1.csv &
-    python bench/tune.py --data-dir DIR --model vgg11 resnet18 --epochs 30 --storage s.journal --no-baselines --out w2.csv
+    python bench/tune.py --data-dir DIR --model vgg11 resnet18 --epochs 30 --storage s.journal --no-baselines \
+        --out w2.csv
 
 DIR holds the official files (mnist.npz, cifar-10-python.tar.gz or cifar-10-batches-py/). The space: optimizer
 (SGD + Nesterov momentum or AdamW, i.e. ``adam`` with weight decay), peak learning rate and weight decay (ranges
@@ -14,8 +15,8 @@ size, the one-cycle warm-up share and the augmentation (CIFAR-10: flip + crop, f
 and rotations or none); everything else is the ``best`` recipe's. Every trial trains the same
 number of epochs. The first trials are the ``best`` recipe as it is for this budget, the override from issue 13
 (AdamW lr 0.003, weight decay 0.05, batch 64) and ``best``'s other budget bands, each once, so the table always
-compares them with what the search finds. Pruning: Optuna's successive halving on the per-epoch validation accuracy (rungs from a quarter of the
-epochs on, keep the better half), or Hyperband, median, none.
+compares them with what the search finds. Pruning: Optuna's successive halving on the per-epoch validation accuracy
+(rungs from a quarter of the epochs on, keep the better half), or Hyperband, median, none.
 
 With several models (``--model vgg11 resnet18``) a trial trains each in turn with the same settings and scores
 their mean validation accuracy: one setting for every family, as a recipe is. The pruner then sees model k's epoch
@@ -134,9 +135,15 @@ def suggest(trial, dataset: str) -> dict:
 def as_params(settings: dict) -> dict:
     """Settings (a run's config) -> the trial's parameter names (for ``enqueue_trial``)."""
     opt = settings["optimizer"]
-    return {"optimizer": opt, f"lr_{opt}": settings["lr"], f"weight_decay_{opt}": settings["weight_decay"],
-            "label_smoothing": settings["label_smoothing"], "batch_size": settings["batch_size"],
-            "warmup_fraction": settings["warmup_fraction"], f"augment_{settings['dataset']}": settings["augment"]}
+    return {
+        "optimizer": opt,
+        f"lr_{opt}": settings["lr"],
+        f"weight_decay_{opt}": settings["weight_decay"],
+        "label_smoothing": settings["label_smoothing"],
+        "batch_size": settings["batch_size"],
+        "warmup_fraction": settings["warmup_fraction"],
+        f"augment_{settings['dataset']}": settings["augment"],
+    }
 
 
 def baselines(base: dict) -> list[tuple[str, dict]]:
@@ -146,8 +153,10 @@ def baselines(base: dict) -> list[tuple[str, dict]]:
     from helpers.training import budget_bands
 
     candidates = [("best", base), ("issue13 override", {**base, **ISSUE13_OVERRIDE})]
-    candidates += [(f"band up to {limit:,}" if limit else "band beyond", {**base, **band})
-                   for limit, band in budget_bands("best", f"{base['model']}/{base['dataset']}")]
+    candidates += [
+        (f"band up to {limit:,}" if limit else "band beyond", {**base, **band})
+        for limit, band in budget_bands("best", f"{base['model']}/{base['dataset']}")
+    ]
     chosen, seen = [], []
     for name, settings in candidates:
         key = {k: settings[k] for k in SPACE_KEYS}
@@ -178,9 +187,14 @@ def main(argv=None) -> int:
     p.add_argument("--val-size", type=float, default=0.1, help="the search split (count or fraction)")
     p.add_argument("--pruner", default="sha", choices=["sha", "hyperband", "median", "none"])
     p.add_argument("--no-baselines", action="store_true", help="don't start with best and the issue-13 override")
-    p.add_argument("--enqueue", action="append", default=[], metavar="K=V,...",
-                   help="also try these settings first, e.g. optimizer=adam,lr=3e-4,weight_decay=0.01,batch_size=32 "
-                        "(the rest from best); repeatable")
+    p.add_argument(
+        "--enqueue",
+        action="append",
+        default=[],
+        metavar="K=V,...",
+        help="also try these settings first, e.g. optimizer=adam,lr=3e-4,weight_decay=0.01,batch_size=32 "
+        "(the rest from best); repeatable",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--timeout", type=float, default=None, help="stop starting trials after this many seconds")
     p.add_argument("--storage", default=None, help="an Optuna journal file shared by several search processes")
@@ -195,16 +209,27 @@ def main(argv=None) -> int:
 
     try:
         # test_size=1: the test split is not part of the search (one image is loaded and never looked at).
-        ds = load_dataset(args.dataset, data_dir=args.data_dir, val_size=count(args.val_size),
-                          train_size=count(args.train_size), test_size=1, seed=args.seed)
+        ds = load_dataset(
+            args.dataset,
+            data_dir=args.data_dir,
+            val_size=count(args.val_size),
+            train_size=count(args.train_size),
+            test_size=1,
+            seed=args.seed,
+        )
         # `best` as it is for this budget (its budget rule reads the images this split trains on).
-        bases = {m: make_config("best", m, args.dataset, train_size=len(ds.y_train), epochs=args.epochs,
-                                seed=args.seed) for m in args.model}
+        bases = {
+            m: make_config("best", m, args.dataset, train_size=len(ds.y_train), epochs=args.epochs, seed=args.seed)
+            for m in args.model
+        }
     except (ValueError, OSError) as err:
         p.error(str(err))
     hw = environment_info()["hardware"]
-    print(f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {' + '.join(args.model)}, {args.epochs} epochs "
-          f"a trial, {args.trials} trials, pruner {args.pruner}", flush=True)
+    print(
+        f"{ds} on {hw['accelerator']} ({hw['cpu_count']} cores); {' + '.join(args.model)}, {args.epochs} epochs "
+        f"a trial, {args.trials} trials, pruner {args.pruner}",
+        flush=True,
+    )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = None
     if args.storage:
@@ -213,9 +238,14 @@ def main(argv=None) -> int:
 
         storage = JournalStorage(JournalFileBackend(args.storage))
     # Each process of a shared study samples with its own seed (the same seed would propose the same settings).
-    study = optuna.create_study(direction="maximize", storage=storage, study_name=args.study_name,
-                                load_if_exists=True, pruner=make_pruner(args.pruner, args.epochs * len(args.model)),
-                                sampler=optuna.samplers.TPESampler(seed=args.seed + (os.getpid() if storage else 0)))
+    study = optuna.create_study(
+        direction="maximize",
+        storage=storage,
+        study_name=args.study_name,
+        load_if_exists=True,
+        pruner=make_pruner(args.pruner, args.epochs * len(args.model)),
+        sampler=optuna.samplers.TPESampler(seed=args.seed + (os.getpid() if storage else 0)),
+    )
     base = bases[args.model[0]]  # the settings searched are the same for every model (its recipe's budget band)
     if not args.no_baselines:
         for name, settings in baselines(base):
@@ -228,11 +258,16 @@ def main(argv=None) -> int:
     rows = []
 
     with tempfile.TemporaryDirectory() as out:
+
         def finish(row, state, epochs_run, scores, t0):
             several = len(args.model) > 1
-            row.update(state=state, epochs_run=epochs_run, val_accuracy=round(sum(scores) / len(scores), 4),
-                       **({f"val_{m}": round(v, 4) for m, v in zip(args.model, scores)} if several else {}),
-                       seconds=round(time.perf_counter() - t0, 1))
+            row.update(
+                state=state,
+                epochs_run=epochs_run,
+                val_accuracy=round(sum(scores) / len(scores), 4),
+                **({f"val_{m}": round(v, 4) for m, v in zip(args.model, scores)} if several else {}),
+                seconds=round(time.perf_counter() - t0, 1),
+            )
             rows.append(row)
             write_table(rows, args.out)
             print(pd.DataFrame([row]).to_string(index=False, header=len(rows) == 1), flush=True)
@@ -240,8 +275,12 @@ def main(argv=None) -> int:
         def objective(trial):
             settings = suggest(trial, args.dataset)
             t0 = time.perf_counter()
-            row = {"trial": trial.number, "name": trial.user_attrs.get("name", ""), **settings,
-                   "steps": math.ceil(len(ds.y_train) / settings["batch_size"]) * args.epochs}
+            row = {
+                "trial": trial.number,
+                "name": trial.user_attrs.get("name", ""),
+                **settings,
+                "steps": math.ceil(len(ds.y_train) / settings["batch_size"]) * args.epochs,
+            }
             scores = []
             for k, model in enumerate(args.model):
                 cfg = {**bases[model], **settings, "val_size": len(ds.y_val)}
@@ -250,8 +289,13 @@ def main(argv=None) -> int:
                     result = train(cfg, ds, run, stream=PruningStream(trial, run, k * args.epochs))
                 except optuna.TrialPruned:
                     history = run.history()
-                    finish(row, "pruned", k * args.epochs + len(history),
-                           [*scores, float(history["val_accuracy"].iloc[-1])], t0)
+                    finish(
+                        row,
+                        "pruned",
+                        k * args.epochs + len(history),
+                        [*scores, float(history["val_accuracy"].iloc[-1])],
+                        t0,
+                    )
                     raise
                 scores.append(val_accuracy(result, ds))
             finish(row, "complete", len(args.model) * args.epochs, scores, t0)
@@ -267,9 +311,11 @@ def main(argv=None) -> int:
     done = table[table["state"] == "complete"]
     if len(done):
         top = done.loc[done["val_accuracy"].idxmax()]
-        print(f"\nbest trial: #{int(top['trial'])} {top['optimizer']} lr {top['lr']} wd {top['weight_decay']} "
-              f"ls {top['label_smoothing']} batch {int(top['batch_size'])} warm-up {top['warmup_fraction']}: "
-              f"val {top['val_accuracy']:.4f}")
+        print(
+            f"\nbest trial: #{int(top['trial'])} {top['optimizer']} lr {top['lr']} wd {top['weight_decay']} "
+            f"ls {top['label_smoothing']} batch {int(top['batch_size'])} warm-up {top['warmup_fraction']}: "
+            f"val {top['val_accuracy']:.4f}"
+        )
     print(f"written to {args.out}")
     return 0 if len(done) else 1
 

@@ -13,8 +13,19 @@ from pathlib import Path
 
 from helpers.runs import default_output_dir
 
-__all__ = ["backend", "environment_info", "gpus", "import_keras_quietly", "in_colab", "on_tpu_runtime",
-           "quiet_tensorflow", "resolve_acceleration", "resolve_output_dir", "setup", "stderr_fd_silenced"]
+__all__ = [
+    "backend",
+    "environment_info",
+    "gpus",
+    "import_keras_quietly",
+    "in_colab",
+    "on_tpu_runtime",
+    "quiet_tensorflow",
+    "resolve_acceleration",
+    "resolve_output_dir",
+    "setup",
+    "stderr_fd_silenced",
+]
 
 
 @contextlib.contextmanager
@@ -78,19 +89,25 @@ def gpus() -> list[dict]:
         if kind == "tensorflow":
             import tensorflow as tf
 
-            return [{"name": details.get("device_name", gpu.name),
-                     "compute_capability": details.get("compute_capability")}
-                    for gpu in tf.config.list_physical_devices("GPU")
-                    for details in [tf.config.experimental.get_device_details(gpu)]]
+            return [
+                {"name": details.get("device_name", gpu.name), "compute_capability": details.get("compute_capability")}
+                for gpu in tf.config.list_physical_devices("GPU")
+                for details in [tf.config.experimental.get_device_details(gpu)]
+            ]
         if kind == "jax":
             import jax
 
-            return [{"name": d.device_kind, "compute_capability": _capability(getattr(d, "compute_capability", None))}
-                    for d in jax.devices() if d.platform == "gpu"]
+            return [
+                {"name": d.device_kind, "compute_capability": _capability(getattr(d, "compute_capability", None))}
+                for d in jax.devices()
+                if d.platform == "gpu"
+            ]
         import torch
 
-        return [{"name": torch.cuda.get_device_name(i), "compute_capability": torch.cuda.get_device_capability(i)}
-                for i in range(torch.cuda.device_count())]
+        return [
+            {"name": torch.cuda.get_device_name(i), "compute_capability": torch.cuda.get_device_capability(i)}
+            for i in range(torch.cuda.device_count())
+        ]
     except Exception:  # no driver, no runtime: CPU only
         return []
 
@@ -126,21 +143,36 @@ def in_colab() -> bool:
 def on_tpu_runtime() -> bool:
     """True on a Cloud TPU machine (Colab's TPU runtimes set these variables or expose /dev/accel*)."""
     return any(os.environ.get(k) for k in ("COLAB_TPU_ADDR", "TPU_NAME", "TPU_ACCELERATOR_TYPE")) or any(
-        Path("/dev").glob("accel[0-9]*"))
+        Path("/dev").glob("accel[0-9]*")
+    )
 
 
 def environment_info() -> dict:
     """Library versions and hardware, recorded in every config.json."""
     versions = {"python": platform.python_version()}
-    for pkg in ("tensorflow", "keras", "jax", "torch", "numpy", "pandas", "scikit-learn", "matplotlib", "seaborn",
-                "papermill"):
+    for pkg in (
+        "tensorflow",
+        "keras",
+        "jax",
+        "torch",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "matplotlib",
+        "seaborn",
+        "papermill",
+    ):
         try:
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             versions[pkg] = None
     versions["keras_backend"] = backend()
-    hardware = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                "cpu_count": os.cpu_count(), "gpus": gpus()}
+    hardware = {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "gpus": gpus(),
+    }
     hardware["accelerator"] = hardware["gpus"][0]["name"] if hardware["gpus"] else "CPU"
     return {"versions": versions, "hardware": hardware, "colab": in_colab()}
 
@@ -161,20 +193,25 @@ def setup(seed: int = 0, deterministic: bool = False) -> dict:
     framework = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}[v["keras_backend"]]
     print(f"{framework} {v[v['keras_backend']]}, Keras {v['keras']}, NumPy {v['numpy']}, Python {v['python']}")
     if on_tpu_runtime():
-        print("This is a TPU runtime, which the kit does not use (it trains with TensorFlow on a GPU or the CPU): "
-              "choose Runtime > Change runtime type > T4 GPU instead.")
+        print(
+            "This is a TPU runtime, which the kit does not use (it trains with TensorFlow on a GPU or the CPU): "
+            "choose Runtime > Change runtime type > T4 GPU instead."
+        )
     if hw["gpus"]:
         print(f"Accelerator: {', '.join(g['name'] for g in hw['gpus'])}")
     else:
         where = "Runtime > Change runtime type > T4 GPU" if in_colab() else "a machine with a GPU"
-        print(f"Accelerator: none, training runs on the CPU ({hw['cpu_count']} cores) and will be slow. For a short "
-              f"run set epochs=2 and train_size=2000 in the parameters cell; for the real thing use {where}.")
+        print(
+            f"Accelerator: none, training runs on the CPU ({hw['cpu_count']} cores) and will be slow. For a short "
+            f"run set epochs=2 and train_size=2000 in the parameters cell; for the real thing use {where}."
+        )
     print(f"Seed: {seed}")
     return info
 
 
-def resolve_output_dir(output_dir: str = "", use_drive: bool = False, drive_folder: str = "cnn-course-kit",
-                       mount: str = "/content/drive") -> str:
+def resolve_output_dir(
+    output_dir: str = "", use_drive: bool = False, drive_folder: str = "cnn-course-kit", mount: str = "/content/drive"
+) -> str:
     """Where runs go: ``output_dir`` as given, or (``""``) the kit's one folder (``default_output_dir``).
 
     On Colab with ``use_drive``: Google Drive is mounted and the folder put there (``MyDrive/cnn-course-kit/``), so

@@ -20,8 +20,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["OUTPUT_DIR_ENV", "RunDir", "atomic_write", "default_output_dir", "finished_runs", "jsonable",
-           "load_runs", "make_writable_dir", "safe_run_name"]
+__all__ = [
+    "OUTPUT_DIR_ENV",
+    "RunDir",
+    "atomic_write",
+    "default_output_dir",
+    "finished_runs",
+    "jsonable",
+    "load_runs",
+    "make_writable_dir",
+    "safe_run_name",
+]
 
 
 OUTPUT_DIR_ENV = "CNN_KIT_OUTPUT_DIR"
@@ -173,22 +182,67 @@ def load_runs(output_dir: str | Path):
             row["status"] = f"unreadable: {e}"
             rows.append(row)
             continue
-        for key in ("experiment", "dataset", "model", "recipe", "optimizer", "lr", "schedule", "epochs",
-                    "batch_size", "augment", "loss", "label_smoothing", "weight_decay", "seed"):
+        for key in (
+            "experiment",
+            "dataset",
+            "model",
+            "recipe",
+            "optimizer",
+            "lr",
+            "schedule",
+            "epochs",
+            "batch_size",
+            "augment",
+            "loss",
+            "label_smoothing",
+            "weight_decay",
+            "seed",
+        ):
             row[key] = config.get(key)
         row["accelerator"] = config.get("environment", {}).get("hardware", {}).get("accelerator")
-        for key in ("test_accuracy", "val_accuracy", "train_seconds", "train_images_per_s",
-                    "inference_images_per_s", "epochs_run"):
+        for key in (
+            "test_accuracy",
+            "val_accuracy",
+            "train_seconds",
+            "train_images_per_s",
+            "inference_images_per_s",
+            "epochs_run",
+        ):
             row[key] = metrics.get(key)
         params = metrics.get("params", {})
         row["params_total"] = params.get("total")
         row["params_trainable"] = params.get("trainable")
         row["flops_per_image"] = metrics.get("flops_per_image")
         rows.append(row)
-    columns = ["run_name", "status", "experiment", "dataset", "model", "recipe", "optimizer", "lr", "schedule",
-               "epochs", "batch_size", "augment", "loss", "label_smoothing", "weight_decay", "seed", "test_accuracy",
-               "val_accuracy", "epochs_run", "train_seconds", "train_images_per_s", "inference_images_per_s",
-               "params_total", "params_trainable", "flops_per_image", "accelerator", "path"]
+    columns = [
+        "run_name",
+        "status",
+        "experiment",
+        "dataset",
+        "model",
+        "recipe",
+        "optimizer",
+        "lr",
+        "schedule",
+        "epochs",
+        "batch_size",
+        "augment",
+        "loss",
+        "label_smoothing",
+        "weight_decay",
+        "seed",
+        "test_accuracy",
+        "val_accuracy",
+        "epochs_run",
+        "train_seconds",
+        "train_images_per_s",
+        "inference_images_per_s",
+        "params_total",
+        "params_trainable",
+        "flops_per_image",
+        "accelerator",
+        "path",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

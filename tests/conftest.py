@@ -38,8 +38,10 @@ def write_mnist_npz(folder, n_train=600, n_test=200, seed=0, **override):
 def cifar_batch_bytes(x, y, label_key=b"labels"):
     """Pickle a CIFAR-10 python batch: b'data' is N x 3072, channel-major (1024 R, 1024 G, 1024 B)."""
     data = x.transpose(0, 3, 1, 2).reshape(len(x), 3072)
-    return pickle.dumps({b"batch_label": b"test", label_key: [int(v) for v in y], b"data": data,
-                         b"filenames": [b"f.png"] * len(y)}, protocol=2)
+    return pickle.dumps(
+        {b"batch_label": b"test", label_key: [int(v) for v in y], b"data": data, b"filenames": [b"f.png"] * len(y)},
+        protocol=2,
+    )
 
 
 def write_cifar10(folder, n_per_batch=100, n_test=200, as_tar=True, seed=0):
@@ -87,16 +89,26 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_cli(*args, timeout=1200):
     """``python run_all.py ARGS`` in a subprocess; returns (CompletedProcess, seconds)."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / "run_all.py"), *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "run_all.py"), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
     return proc, time.perf_counter() - t0
 
 
 # Run with pytest-xdist (two workers, `--dist loadgroup` in pyproject.toml): every test file is one unit of work,
 # so module-scoped fixtures build once, and every test that reads the session's smoke run is one more unit, so the
 # smoke profile runs once. Units go out longest first (the smoke run starts at once, the cheap files fill in).
-LONGEST_FIRST = ["smoke", "test_backends.py", "test_bench.py", "test_student_path.py", "test_browser.py",
-                 "test_cluster.py", "test_notebooks_static.py", "test_training.py", "test_resume.py"]
+LONGEST_FIRST = [
+    "smoke",
+    "test_backends.py",
+    "test_bench.py",
+    "test_student_path.py",
+    "test_browser.py",
+    "test_cluster.py",
+    "test_notebooks_static.py",
+    "test_training.py",
+    "test_resume.py",
+]
 
 
 SMOKE_SECONDS = 2400  # the smoke run's limit: ~12 min on 2 cores beside the other worker; CI machines are slower

@@ -1,4 +1,5 @@
-"""helpers.report.tables and pages: the report's tables and pictures from run directories, with missing runs kept visible."""
+"""helpers.report.tables and pages: the report's tables and pictures from run directories, with missing runs kept
+visible."""
 
 import matplotlib
 
@@ -21,23 +22,49 @@ from helpers.runs import RunDir, finished_runs  # noqa: E402
 def fake_history(epochs=3, start=0.5, step=0.1):
     """A history.csv frame as training writes it (columns of helpers.training's history)."""
     e = np.arange(1, epochs + 1)
-    return pd.DataFrame({"epoch": e, "loss": 1.0 / e + 0.0123456, "accuracy": start + step * e - 0.00494,
-                         "val_loss": 1.2 / e, "val_accuracy": start + step * e - 0.05, "lr": 1e-3,
-                         "epoch_seconds": 12.345 - e, "images_per_s": 400.0})
+    return pd.DataFrame(
+        {
+            "epoch": e,
+            "loss": 1.0 / e + 0.0123456,
+            "accuracy": start + step * e - 0.00494,
+            "val_loss": 1.2 / e,
+            "val_accuracy": start + step * e - 0.05,
+            "lr": 1e-3,
+            "epoch_seconds": 12.345 - e,
+            "images_per_s": 400.0,
+        }
+    )
 
 
 def fake_run(out, name, model, dataset, acc, history=None, finished=True, **metrics):
     """A run directory of experiment ``name``; ``history`` (a frame) becomes history.csv; unfinished: no metrics."""
     run = RunDir(out, name).create()
-    run.write_json("config.json", {"experiment": name, "model": model, "dataset": dataset, "recipe": "report2",
-                                   "data": {"input_shape": [28, 28, 1]}})
+    run.write_json(
+        "config.json",
+        {
+            "experiment": name,
+            "model": model,
+            "dataset": dataset,
+            "recipe": "report2",
+            "data": {"input_shape": [28, 28, 1]},
+        },
+    )
     if history is not None:
         run.write_csv("history.csv", history)
     if finished:
-        run.write_json("metrics.json", {"test_accuracy": acc, "epochs_run": 2, "train_seconds": 10.0,
-                                        "train_images_per_s": 50.0, "inference_images_per_s": 500.0,
-                                        "params": {"total": 2_000_000, "trainable": 1_990_000},
-                                        "flops_per_image": 3e8, **metrics})
+        run.write_json(
+            "metrics.json",
+            {
+                "test_accuracy": acc,
+                "epochs_run": 2,
+                "train_seconds": 10.0,
+                "train_images_per_s": 50.0,
+                "inference_images_per_s": 500.0,
+                "params": {"total": 2_000_000, "trainable": 1_990_000},
+                "flops_per_image": 3e8,
+                **metrics,
+            },
+        )
     run.write_text("summary.txt", f"Model: {model}\n")
 
 
@@ -63,8 +90,7 @@ def test_results_table_keeps_missing_runs(tmp_path):
 def test_ablation_tables_follow_report_2():
     finished = pd.DataFrame(columns=["test_accuracy"])
     tables = appendix.ablation_tables(finished)
-    assert [k.split(".")[0] for k in tables] == ["Table I", "Table II", "Table III", "Table IV", "Table V",
-                                                  "Table VI"]
+    assert [k.split(".")[0] for k in tables] == ["Table I", "Table II", "Table III", "Table IV", "Table V", "Table VI"]
     t4 = next(v for k, v in tables.items() if k.startswith("Table IV"))
     assert t4["setting"].tolist()[:3] == ["VGG16", "VGG11", "VGG19"]
     assert t4.set_index("setting").loc["VGG16 with ADAM", "report 2 (%)"] == 82.3
@@ -92,8 +118,12 @@ def test_results_table_always_lists_report_1s_four_experiments(tmp_path):
     assert {"r1_exp2_vgg16_cifar10", "r1_exp4_resnet50_cifar10"}.isdisjoint(e.name for e in expected)
     table = appendix.results_table(finished_runs(tmp_path), expected)
     head = table.iloc[:4].set_index("experiment")
-    assert head.index.tolist() == ["r1_exp1_vgg16_mnist", "r1_exp2_vgg16_cifar10", "r1_exp3_resnet50_mnist",
-                                   "r1_exp4_resnet50_cifar10"]
+    assert head.index.tolist() == [
+        "r1_exp1_vgg16_mnist",
+        "r1_exp2_vgg16_cifar10",
+        "r1_exp3_resnet50_mnist",
+        "r1_exp4_resnet50_cifar10",
+    ]
     assert head["reported (%)"].tolist() == [99.33, 85.17, 98.96, 70.0]
     assert head["reported (%)"].tolist() == [EXPERIMENTS[n].reported for n in head.index]  # one source
     assert head["status"].tolist() == ["finished", appendix.NOT_IN_PROFILE, "missing", appendix.NOT_IN_PROFILE]
@@ -101,14 +131,16 @@ def test_results_table_always_lists_report_1s_four_experiments(tmp_path):
     assert head["source"].tolist() == ["report1 Exp. 1", "report1 Exp. 2", "report1 Exp. 3", "report1 Exp. 4"]
     assert len(table) == len(expected) + 2 and table["experiment"].is_unique
     assert (table.iloc[4:]["status"] == "missing").all()
-    assert [e.name for e in appendix.missing_experiments(finished_runs(tmp_path), expected)][0] == \
-        "r1_exp3_resnet50_mnist"  # "not run in this profile" is not missing
+    assert [e.name for e in appendix.missing_experiments(finished_runs(tmp_path), expected)][
+        0
+    ] == "r1_exp3_resnet50_mnist"  # "not run in this profile" is not missing
 
 
 def test_degradation_pairs_need_both_runs(tmp_path):
     assert {d: (p.name, r.name) for d, (p, r) in degradation_experiments().items()} == {
         18: ("degradation_plain18_cifar10", "degradation_resnet18_cifar10"),
-        34: ("degradation_plain34_cifar10", "degradation_resnet34_cifar10")}
+        34: ("degradation_plain34_cifar10", "degradation_resnet34_cifar10"),
+    }
     fake_run(tmp_path, "degradation_plain18_cifar10", "plain18", "cifar10", 0.5, fake_history(4, 0.3))
     fake_run(tmp_path, "degradation_resnet18_cifar10", "resnet18", "cifar10", 0.6, fake_history(4, 0.4))
     fake_run(tmp_path, "degradation_plain34_cifar10", "plain34", "cifar10", 0.4, fake_history(4, 0.2))
@@ -136,8 +168,11 @@ def test_ablation_curves_one_line_per_finished_run_labelled_as_in_report_2(tmp_p
     curves = appendix.ablation_histories(finished, tmp_path)
     assert list(curves) == list(appendix.ablation_tables(finished))  # same captions, same order
     by_table = {caption.split(".")[0]: runs for caption, runs in curves.items()}
-    assert list(by_table["Table IV"]) == [EXPERIMENTS["r2_vgg16_cifar10"].label,
-                                          EXPERIMENTS["r2_vgg16_adam_cifar10"].label] == ["VGG16", "VGG16 with ADAM"]
+    assert (
+        list(by_table["Table IV"])
+        == [EXPERIMENTS["r2_vgg16_cifar10"].label, EXPERIMENTS["r2_vgg16_adam_cifar10"].label]
+        == ["VGG16", "VGG16 with ADAM"]
+    )
     assert list(by_table["Table II"]) == ["ResNet18"]
     assert all(not by_table[t] for t in ("Table I", "Table III", "Table V", "Table VI"))
     fig = plots.plot_ablation_curves(by_table["Table IV"], title="Table IV: validation accuracy per epoch")
@@ -150,18 +185,45 @@ def test_ablation_curves_one_line_per_finished_run_labelled_as_in_report_2(tmp_p
 def test_run_page_includes_the_per_epoch_table(tmp_path, monkeypatch):
     classes = ["zero", "one"]
     run = RunDir(tmp_path, "best_vgg16_mnist").create()
-    run.write_json("config.json", {
-        "experiment": "best_vgg16_mnist", "model": "vgg16", "dataset": "mnist", "recipe": "best", "seed": 0,
-        "val_size": 10, "optimizer": "sgd_momentum", "lr": 0.02, "batch_size": 128, "epochs": 3,
-        "environment": {"hardware": {"accelerator": "CPU"}},
-        "data": {"source": str(tmp_path / "nowhere"), "class_names": classes, "test": 4, "input_shape": [28, 28, 1]}})
+    run.write_json(
+        "config.json",
+        {
+            "experiment": "best_vgg16_mnist",
+            "model": "vgg16",
+            "dataset": "mnist",
+            "recipe": "best",
+            "seed": 0,
+            "val_size": 10,
+            "optimizer": "sgd_momentum",
+            "lr": 0.02,
+            "batch_size": 128,
+            "epochs": 3,
+            "environment": {"hardware": {"accelerator": "CPU"}},
+            "data": {
+                "source": str(tmp_path / "nowhere"),
+                "class_names": classes,
+                "test": 4,
+                "input_shape": [28, 28, 1],
+            },
+        },
+    )
     run.write_csv("history.csv", fake_history(3))
-    report_dict = {"zero": {"precision": 1.0, "recall": 0.5, "f1-score": 0.667, "support": 2},
-                   "one": {"precision": 0.667, "recall": 1.0, "f1-score": 0.8, "support": 2}, "accuracy": 0.75,
-                   "macro avg": {"precision": 0.833, "recall": 0.75, "f1-score": 0.733, "support": 4},
-                   "weighted avg": {"precision": 0.833, "recall": 0.75, "f1-score": 0.733, "support": 4}}
-    run.write_json("metrics.json", {"test_accuracy": 0.75, "epochs_run": 3, "confusion_matrix": [[1, 1], [0, 2]],
-                                    "classification_report": report_dict})
+    report_dict = {
+        "zero": {"precision": 1.0, "recall": 0.5, "f1-score": 0.667, "support": 2},
+        "one": {"precision": 0.667, "recall": 1.0, "f1-score": 0.8, "support": 2},
+        "accuracy": 0.75,
+        "macro avg": {"precision": 0.833, "recall": 0.75, "f1-score": 0.733, "support": 4},
+        "weighted avg": {"precision": 0.833, "recall": 0.75, "f1-score": 0.733, "support": 4},
+    }
+    run.write_json(
+        "metrics.json",
+        {
+            "test_accuracy": 0.75,
+            "epochs_run": 3,
+            "confusion_matrix": [[1, 1], [0, 2]],
+            "classification_report": report_dict,
+        },
+    )
     run.write_npz("predictions.npz", y_true=np.array([0, 0, 1, 1]), y_pred=np.array([0, 1, 1, 1]))
     items = run_page(tmp_path, "best_vgg16_mnist", "best_vgg16_mnist")
     tables = [item for item in items if item[0] == "table"]
@@ -196,8 +258,16 @@ def test_architecture_figures_once_per_model_and_shape_with_the_blocks(tmp_path)
     fake_run(tmp_path, "e", "report_resnet50", "mnist", 0.7)  # no stage picture for the replica: its summary
     figures = architectures.architecture_figures(finished_runs(tmp_path), tmp_path)
     names = [name for _, name, _ in figures]
-    assert sorted(names) == sorted(["arch_vgg11_28x28x1", "arch_resnet18_28x28x1", "arch_residual_blocks",
-                                    "arch_plain18_28x28x1", "arch_googlenet_28x28x1", "arch_inception_3a"])
+    assert sorted(names) == sorted(
+        [
+            "arch_vgg11_28x28x1",
+            "arch_resnet18_28x28x1",
+            "arch_residual_blocks",
+            "arch_plain18_28x28x1",
+            "arch_googlenet_28x28x1",
+            "arch_inception_3a",
+        ]
+    )
     vgg = next(fig for _, name, fig in figures if name == "arch_vgg11_28x28x1")
     texts = " ".join(t.get_text() for t in vgg.findobj(matplotlib.text.Text))
     assert "512" in texts and "64" in texts

@@ -11,8 +11,18 @@ ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "helpers"
 
 # Bottom to top: a package may import its own modules and the packages before it in this list, never those after.
-LAYERS = ["runs", "experiments", "environment", "data", "models", "training", "evaluation", "figures", "report",
-          "course"]
+LAYERS = [
+    "runs",
+    "experiments",
+    "environment",
+    "data",
+    "models",
+    "training",
+    "evaluation",
+    "figures",
+    "report",
+    "course",
+]
 RUNNER_MAY_IMPORT = {"runs", "experiments", "environment", "runner", "report.export"}
 # Imports inside functions only keep an optional dependency optional (another Keras backend's library, Colab's
 # own modules, the modules written for the TensorFlow backend alone).
@@ -111,9 +121,12 @@ def test_run_all_is_a_thin_command_line():
 
 
 def test_imports_inside_functions_only_keep_optional_dependencies_optional():
-    found = [f"{path.relative_to(ROOT)}:{line}: {module}" for path in sources()
-             for module, line, inside in imports(path)
-             if inside and not module.startswith(OPTIONAL)]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {module}"
+        for path in sources()
+        for module, line, inside in imports(path)
+        if inside and not module.startswith(OPTIONAL)
+    ]
     assert not found, "imports inside functions that are not optional dependencies:\n" + "\n".join(found)
 
 

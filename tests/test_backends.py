@@ -52,11 +52,15 @@ def without_tensorflow(tmp_path, backend="jax") -> dict:
 
 
 def test_the_hook_hides_tensorflow(tmp_path):
-    code = ("import importlib.util, keras\n"
-            "assert importlib.util.find_spec('tensorflow') is None\n"
-            "try:\n    import tensorflow\nexcept ModuleNotFoundError:\n    print('hidden')\n"
-            "print(keras.config.backend())")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=without_tensorflow(tmp_path))
+    code = (
+        "import importlib.util, keras\n"
+        "assert importlib.util.find_spec('tensorflow') is None\n"
+        "try:\n    import tensorflow\nexcept ModuleNotFoundError:\n    print('hidden')\n"
+        "print(keras.config.backend())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=without_tensorflow(tmp_path)
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["hidden", "jax"]
 
@@ -68,9 +72,24 @@ def test_smoke_training_notebooks_run_without_tensorflow(tmp_path, backend):
     is a CUDA build of several GB; `pip install torch` to run this too)."""
     pytest.importorskip(backend)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "run_all.py", "--profile", "smoke", "--only", "best_", "--no-report",
-                           "--output-dir", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=1200,
-                          env=without_tensorflow(tmp_path, backend))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "run_all.py",
+            "--profile",
+            "smoke",
+            "--only",
+            "best_",
+            "--no-report",
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1200,
+        env=without_tensorflow(tmp_path, backend),
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     summary = pd.read_csv(out / "summary.csv").set_index("experiment")
     assert summary.loc["evaluation_appendix", "status"] == "not run"  # --no-report: the appendix is left out

@@ -10,15 +10,33 @@ from conftest import ROOT
 
 
 def run_bench(script, *args, timeout=900):
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
     return proc
 
 
 def test_throughput_table(tmp_path):
     out = tmp_path / "throughput.csv"
-    proc = run_bench("throughput.py", "--models", "vgg11", "--dataset", "mnist", "--images", "96", "--batch-size",
-                     "32", "--epochs", "1", "--repeats", "2", "--mixed-precision", "off", "--out", str(out))
+    proc = run_bench(
+        "throughput.py",
+        "--models",
+        "vgg11",
+        "--dataset",
+        "mnist",
+        "--images",
+        "96",
+        "--batch-size",
+        "32",
+        "--epochs",
+        "1",
+        "--repeats",
+        "2",
+        "--mixed-precision",
+        "off",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Input pipeline alone" in proc.stdout and "GFLOP/s float32" in proc.stdout
     assert "Keras 3." in proc.stdout and "on tensorflow" in proc.stdout and "mixed precision False" in proc.stdout
@@ -39,24 +57,64 @@ def test_throughput_table(tmp_path):
 
 def test_recipes_table_on_official_files(tmp_path, mnist_dir):
     out = tmp_path / "recipes.csv"
-    proc = run_bench("recipes.py", "--data-dir", str(mnist_dir), "--dataset", "mnist", "--models", "vgg11",
-                     "--epochs", "1", "--train-size", "256", "--val-size", "64", "--out", str(out))
+    proc = run_bench(
+        "recipes.py",
+        "--data-dir",
+        str(mnist_dir),
+        "--dataset",
+        "mnist",
+        "--models",
+        "vgg11",
+        "--epochs",
+        "1",
+        "--train-size",
+        "256",
+        "--val-size",
+        "64",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out)
     assert list(table["recipe"]) == ["report2", "best", "best+adamw"]  # issue 13's override as a named variant
     assert (table["epochs"] == 1).all() and (table["model"] == "vgg11").all()
     assert table["test accuracy"].between(0, 1).all() and (table["wall time (s)"] > 0).all()
     override = table.set_index("recipe").loc["best+adamw"]
-    assert (override["optimizer"], override["lr"], override["weight decay"], override["batch"]) == \
-        ("adam", 0.003, 0.05, 64)
+    assert (override["optimizer"], override["lr"], override["weight decay"], override["batch"]) == (
+        "adam",
+        0.003,
+        0.05,
+        64,
+    )
     assert override["augment"] == "shift_rotate"  # as issue 13 ran it: `best`'s own augmentation (never flips)
 
 
 def test_recipes_with_a_variant_and_several_seeds(tmp_path, mnist_dir):
     out = tmp_path / "recipes.csv"
-    proc = run_bench("recipes.py", "--data-dir", str(mnist_dir), "--dataset", "mnist", "--models", "vgg11",
-                     "--epochs", "1", "--train-size", "128", "--val-size", "64", "--recipes", "report2",
-                     "--variant", "tuned:optimizer=adam,lr=1e-3,batch_size=32", "--seed", "0", "1", "--out", str(out))
+    proc = run_bench(
+        "recipes.py",
+        "--data-dir",
+        str(mnist_dir),
+        "--dataset",
+        "mnist",
+        "--models",
+        "vgg11",
+        "--epochs",
+        "1",
+        "--train-size",
+        "128",
+        "--val-size",
+        "64",
+        "--recipes",
+        "report2",
+        "--variant",
+        "tuned:optimizer=adam,lr=1e-3,batch_size=32",
+        "--seed",
+        "0",
+        "1",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out)
     assert list(zip(table["seed"], table["recipe"])) == [(0, "report2"), (0, "tuned"), (1, "report2"), (1, "tuned")]
@@ -65,17 +123,25 @@ def test_recipes_with_a_variant_and_several_seeds(tmp_path, mnist_dir):
     assert tuned["label smoothing"] == 0.15  # the rest from `best` at this budget (its small band)
     assert "means over seeds 0, 1" in proc.stdout
     # Different seeds, different splits: not the same run twice.
-    assert table.groupby("seed")["test accuracy"].apply(tuple).nunique() == 2 or \
-        table.groupby("seed")["best val acc"].apply(tuple).nunique() == 2
+    assert (
+        table.groupby("seed")["test accuracy"].apply(tuple).nunique() == 2
+        or table.groupby("seed")["best val acc"].apply(tuple).nunique() == 2
+    )
 
 
-@pytest.mark.parametrize("variant, message", [("tuned", "expected NAME:key=value"),
-                                              ("tuned:lr", "expected key=value"),
-                                              ("tuned:learning_rate=0.1", "Unknown setting")])
+@pytest.mark.parametrize(
+    "variant, message",
+    [
+        ("tuned", "expected NAME:key=value"),
+        ("tuned:lr", "expected key=value"),
+        ("tuned:learning_rate=0.1", "Unknown setting"),
+    ],
+)
 def test_recipes_bad_variant_is_one_clear_line(tmp_path, mnist_dir, variant, message):
     out = tmp_path / "r.csv"
-    proc = run_bench("recipes.py", "--data-dir", str(mnist_dir), "--dataset", "mnist", "--variant", variant,
-                     "--out", str(out))
+    proc = run_bench(
+        "recipes.py", "--data-dir", str(mnist_dir), "--dataset", "mnist", "--variant", variant, "--out", str(out)
+    )
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
     assert not out.exists()
 
@@ -90,8 +156,25 @@ def test_recipes_bad_data_dir_is_one_clear_line(tmp_path):
 def test_tune_writes_a_trials_table(tmp_path, mnist_dir):
     pytest.importorskip("optuna")
     out = tmp_path / "tune.csv"
-    proc = run_bench("tune.py", "--data-dir", str(mnist_dir), "--dataset", "mnist", "--model", "vgg11",
-                     "--epochs", "1", "--trials", "2", "--train-size", "128", "--val-size", "64", "--out", str(out))
+    proc = run_bench(
+        "tune.py",
+        "--data-dir",
+        str(mnist_dir),
+        "--dataset",
+        "mnist",
+        "--model",
+        "vgg11",
+        "--epochs",
+        "1",
+        "--trials",
+        "2",
+        "--train-size",
+        "128",
+        "--val-size",
+        "64",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out)
     assert list(table["trial"]) == [0, 1]
@@ -115,8 +198,25 @@ def test_tune_scores_several_models_and_shares_a_study(tmp_path, mnist_dir):
     """One setting for several models (their mean validation accuracy), and a second process joining the same
     study through the journal file: it takes the baseline the first one left waiting."""
     pytest.importorskip("optuna")
-    common = ["--data-dir", str(mnist_dir), "--dataset", "mnist", "--model", "vgg11", "resnet18", "--epochs", "1",
-              "--trials", "1", "--train-size", "64", "--val-size", "32", "--storage", str(tmp_path / "study.journal")]
+    common = [
+        "--data-dir",
+        str(mnist_dir),
+        "--dataset",
+        "mnist",
+        "--model",
+        "vgg11",
+        "resnet18",
+        "--epochs",
+        "1",
+        "--trials",
+        "1",
+        "--train-size",
+        "64",
+        "--val-size",
+        "32",
+        "--storage",
+        str(tmp_path / "study.journal"),
+    ]
     first = run_bench("tune.py", *common, "--out", str(tmp_path / "a.csv"))
     assert first.returncode == 0, first.stderr[-3000:]
     second = run_bench("tune.py", *common, "--no-baselines", "--out", str(tmp_path / "b.csv"))
@@ -134,16 +234,46 @@ def test_gpu_session_picks_the_best_complete_trial_of_all_workers(tmp_path):
     sys.path.insert(0, str(ROOT / "bench"))
     from gpu_session import winner
 
-    row = {"trial": 0, "name": "", "optimizer": "adam", "lr": 3e-4, "weight_decay": 0.01, "label_smoothing": 0.15,
-           "batch_size": 32, "warmup_fraction": 0.2, "steps": 10, "state": "complete", "epochs_run": 8,
-           "val_accuracy": 0.40, "seconds": 1.0}
+    row = {
+        "trial": 0,
+        "name": "",
+        "optimizer": "adam",
+        "lr": 3e-4,
+        "weight_decay": 0.01,
+        "label_smoothing": 0.15,
+        "batch_size": 32,
+        "warmup_fraction": 0.2,
+        "steps": 10,
+        "state": "complete",
+        "epochs_run": 8,
+        "val_accuracy": 0.40,
+        "seconds": 1.0,
+    }
     pd.DataFrame([row, {**row, "trial": 2, "lr": 0.1, "val_accuracy": 0.9, "state": "pruned"}]).to_csv(
-        tmp_path / "tune_8_w0.csv", index=False)
-    pd.DataFrame([{**row, "trial": 1, "optimizer": "sgd_momentum", "lr": 0.05, "batch_size": 128,
-                   "val_accuracy": 0.45, "augment": "flip"}]).to_csv(tmp_path / "tune_8_w1.csv", index=False)
-    assert winner(tmp_path, 8) == {"optimizer": "sgd_momentum", "lr": 0.05, "weight_decay": 0.01,
-                                   "label_smoothing": 0.15, "batch_size": 128, "warmup_fraction": 0.2,
-                                   "augment": "flip"}
+        tmp_path / "tune_8_w0.csv", index=False
+    )
+    pd.DataFrame(
+        [
+            {
+                **row,
+                "trial": 1,
+                "optimizer": "sgd_momentum",
+                "lr": 0.05,
+                "batch_size": 128,
+                "val_accuracy": 0.45,
+                "augment": "flip",
+            }
+        ]
+    ).to_csv(tmp_path / "tune_8_w1.csv", index=False)
+    assert winner(tmp_path, 8) == {
+        "optimizer": "sgd_momentum",
+        "lr": 0.05,
+        "weight_decay": 0.01,
+        "label_smoothing": 0.15,
+        "batch_size": 128,
+        "warmup_fraction": 0.2,
+        "augment": "flip",
+    }
     assert winner(tmp_path, 30) is None  # no search at that budget
 
 

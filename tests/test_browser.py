@@ -34,8 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "02_vgg.ipynb"
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking switches Chromium's connections get refused on a closed network.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TOKEN = "browser-test-token"
 RUN_TIMEOUT_S = 300  # all cells, smoke parameters: 135 s on 2 CPU cores shared with other jobs
 SCREENSHOT = Path("/tmp/browser_02.png")  # one look at the result after a passing run
@@ -86,25 +94,43 @@ def notebook(tmp_path):
 def lab(notebook, tmp_path):
     """JupyterLab on localhost serving the notebook's folder, with settings of its own; yields its base URL."""
     env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "JUPYTER_PATH")}
-    dirs = {name: tmp_path / "jupyter" / name for name in ("config", "data", "runtime", "settings", "workspaces",
-                                                           "ipython")}
+    dirs = {
+        name: tmp_path / "jupyter" / name for name in ("config", "data", "runtime", "settings", "workspaces", "ipython")
+    }
     for d in dirs.values():
         d.mkdir(parents=True)
-    env.update(JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_DATA_DIR=str(dirs["data"]),
-               JUPYTER_RUNTIME_DIR=str(dirs["runtime"]), JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
-               JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]), IPYTHONDIR=str(dirs["ipython"]))
+    env.update(
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        JUPYTERLAB_SETTINGS_DIR=str(dirs["settings"]),
+        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+    )
     # No "get notified about official Jupyter news?" toast over the notebook, no update check.
     notification = dirs["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     log_path = tmp_path / "jupyterlab.log"
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
-           f"--port={free_port()}", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={notebook.parent}",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.extension_manager=readonly"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={free_port()}",
+        f"--IdentityProvider.token={TOKEN}",
+        f"--ServerApp.root_dir={notebook.parent}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, env=env, cwd=notebook.parent, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=notebook.parent, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     try:
         base = wait_for_server(proc, dirs["runtime"], log_path)
         specs = json.loads(urllib.request.urlopen(f"{base}api/kernelspecs?token={TOKEN}", timeout=10).read())
@@ -162,13 +188,19 @@ def dom(page, expression):
 
 
 def prompts(page):
-    return dom(page, "Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))"
-                     ".map(e => e.textContent.trim())")
+    return dom(
+        page,
+        "Array.from(document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt'))"
+        ".map(e => e.textContent.trim())",
+    )
 
 
 def kernel_status(page):
-    return dom(page, "(document.querySelector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator')"
-                     " || {getAttribute: () => null}).getAttribute('data-status')")
+    return dom(
+        page,
+        "(document.querySelector('.jp-NotebookPanel-toolbar .jp-Notebook-ExecutionIndicator')"
+        " || {getAttribute: () => null}).getAttribute('data-status')",
+    )
 
 
 def kernel_ready(base, page):
@@ -213,8 +245,12 @@ def run_all(page, base):
 
 def save(page, path):
     page.keyboard.press("Control+s")
-    wait_until(page, lambda: not dom(page, "document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty').length"),
-               30, "save (the tab stays dirty)")
+    wait_until(
+        page,
+        lambda: not dom(page, "document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty').length"),
+        30,
+        "save (the tab stays dirty)",
+    )
     return nbformat.read(path, as_version=4)
 
 
@@ -262,10 +298,15 @@ def test_notebook_02_in_jupyterlab(lab, notebook, page, tmp_path):
         assert not red, "red (stderr or error) output in the browser:\n" + "\n-----\n".join(red)
         assert not not_run, f"code cells without an execution count (stopped early?): {not_run}, prompts {shown}"
 
-        page.wait_for_function("Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
-                               ".every(img => img.complete)", timeout=20_000)
-        images = dom(page, "Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
-                           ".map(img => [img.naturalWidth, img.naturalHeight])")
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('.jp-OutputArea-output img')).every(img => img.complete)",
+            timeout=20_000,
+        )
+        images = dom(
+            page,
+            "Array.from(document.querySelectorAll('.jp-OutputArea-output img'))"
+            ".map(img => [img.naturalWidth, img.naturalHeight])",
+        )
         blank = [size for size in images if min(size) <= 0]
         assert len(images) >= expected_figures, f"{len(images)} images rendered, {expected_figures} figure cells"
         assert not blank, f"images that did not decode: {blank}"
@@ -288,6 +329,8 @@ def test_notebook_02_in_jupyterlab(lab, notebook, page, tmp_path):
         page.screenshot(path=str(failure))
         print(f"screenshot: {failure}; page errors: {page_errors}")
         raise
-    print(f"opened in {t_open:.0f} s, ran {n_code} code cells in {t_run:.0f} s, {len(images)} images "
-          f"({expected_figures} figure cells), "
-          f"{time.perf_counter() - t0:.0f} s in all; page errors: {page_errors}")
+    print(
+        f"opened in {t_open:.0f} s, ran {n_code} code cells in {t_run:.0f} s, {len(images)} images "
+        f"({expected_figures} figure cells), "
+        f"{time.perf_counter() - t0:.0f} s in all; page errors: {page_errors}"
+    )

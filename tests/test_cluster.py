@@ -52,8 +52,9 @@ def start(cmd, out: Path, log: Path, env=None) -> subprocess.Popen:
     for var in ("SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"):
         if env is None or var not in env:
             full_env.pop(var, None)
-    return subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=full_env, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def finish(procs, timeout=600):
@@ -66,17 +67,24 @@ def executions(out: Path) -> dict[str, dict[str, int]]:
     for name in SELECTED:
         log = out / "logs" / f"{name}.log"
         text = log.read_text(errors="replace") if log.is_file() else ""
-        counts[name] = {"started": len(re.findall(rf"^=== .*: executing {name} ===$", text, re.M)),
-                        "ok": len(re.findall(rf"^=== .*: {name} ok after .* ===$", text, re.M)),
-                        "epochs": len(re.findall(EPOCH, text, re.M))}
+        counts[name] = {
+            "started": len(re.findall(rf"^=== .*: executing {name} ===$", text, re.M)),
+            "ok": len(re.findall(rf"^=== .*: {name} ok after .* ===$", text, re.M)),
+            "epochs": len(re.findall(EPOCH, text, re.M)),
+        }
     return counts
 
 
 def stream_text(notebook: Path) -> str:
     """Everything an executed notebook printed."""
     nb = json.loads(notebook.read_text())
-    return "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
-                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    return "".join(
+        "".join(o.get("text", ""))
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream"
+    )
 
 
 def appendix_missing(out: Path) -> tuple[list[str], str]:
@@ -162,31 +170,52 @@ def test_the_worker_checks_again_once_it_holds_the_claim(tmp_path, monkeypatch):
     (tmp_path / "runs" / TRAINED).mkdir(parents=True)
     (tmp_path / "runs" / TRAINED / "metrics.json").write_text("{}")  # finished after we planned it
     assert run_all.worker(str(job.spec)) == 0
-    assert json.loads(job.status_file.read_text()) == {"status": "done elsewhere", "error": None,
-                                                       "worker": "the other worker"}
+    assert json.loads(job.status_file.read_text()) == {
+        "status": "done elsewhere",
+        "error": None,
+        "worker": "the other worker",
+    }
     assert not (tmp_path / "logs").exists() and not job.claim.exists()  # nothing executed, claim released
 
 
-@pytest.mark.parametrize("env, shard", [
-    ({"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "8"}, "5/8"),
-    ({"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "8"}, "1/8"),
-    ({"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4",
-      "SLURM_ARRAY_TASK_STEP": "2"}, "4/4"),
-    ({"JOB_COMPLETION_INDEX": "2", "RUN_ALL_SHARD_COUNT": "3"}, "3/3"),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "env, shard",
+    [
+        ({"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "8"}, "5/8"),
+        ({"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_MIN": "0", "SLURM_ARRAY_TASK_COUNT": "8"}, "1/8"),
+        (
+            {
+                "SLURM_ARRAY_TASK_ID": "7",
+                "SLURM_ARRAY_TASK_MIN": "1",
+                "SLURM_ARRAY_TASK_COUNT": "4",
+                "SLURM_ARRAY_TASK_STEP": "2",
+            },
+            "4/4",
+        ),
+        ({"JOB_COMPLETION_INDEX": "2", "RUN_ALL_SHARD_COUNT": "3"}, "3/3"),
+        ({}, None),
+    ],
+)
 def test_shard_from_the_cluster_environment(env, shard):
     found = run_all.shard_from_env(env)
     assert (found[0] if found else None) == shard
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"JOB_COMPLETION_INDEX": "2"}, "JOB_COMPLETION_INDEX=2 is set (a Kubernetes Indexed Job) but RUN_ALL_SHARD_COUNT"),
-    ({"JOB_COMPLETION_INDEX": "3", "RUN_ALL_SHARD_COUNT": "3"}, "JOB_COMPLETION_INDEX=3 is not below"),
-    ({"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "8"},
-     "SLURM array task 9 is not one of 8"),
-    ({"SLURM_ARRAY_TASK_ID": "3"}, "need SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        (
+            {"JOB_COMPLETION_INDEX": "2"},
+            "JOB_COMPLETION_INDEX=2 is set (a Kubernetes Indexed Job) but RUN_ALL_SHARD_COUNT",
+        ),
+        ({"JOB_COMPLETION_INDEX": "3", "RUN_ALL_SHARD_COUNT": "3"}, "JOB_COMPLETION_INDEX=3 is not below"),
+        (
+            {"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "8"},
+            "SLURM array task 9 is not one of 8",
+        ),
+        ({"SLURM_ARRAY_TASK_ID": "3"}, "need SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN, SLURM_ARRAY_TASK_COUNT"),
+    ],
+)
 def test_a_bad_cluster_environment_gets_a_one_line_error(tmp_path, monkeypatch, capsys, env, message):
     for var, value in env.items():
         monkeypatch.setenv(var, value)
@@ -209,8 +238,11 @@ def test_the_summary_describes_the_folder_not_the_share(tmp_path, monkeypatch, c
     claims.claim(workers.claim_path(tmp_path, held.name), worker="node-a pid 1")  # alive: this very process
     assert run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path), "--shard", "1/3"]) == 1
     summary = pd.read_csv(tmp_path / "summary.csv").set_index("experiment")
-    assert summary["status"].to_dict() == {TRAINED: "skipped (finished)", "data_overview": "running elsewhere",
-                                           "r1_exp3_resnet50_mnist": "failed elsewhere"}
+    assert summary["status"].to_dict() == {
+        TRAINED: "skipped (finished)",
+        "data_overview": "running elsewhere",
+        "r1_exp3_resnet50_mnist": "failed elsewhere",
+    }
     assert summary.loc[TRAINED, "test_accuracy"] == 0.5 and summary.loc["data_overview", "worker"] == "node-a pid 1"
     assert "boom" in summary.loc["r1_exp3_resnet50_mnist", "error"]
     assert "1 failed: r1_exp3_resnet50_mnist" in capsys.readouterr().out
@@ -222,7 +254,8 @@ def test_the_last_worker_builds_the_report_and_report_only_waits_for_the_others(
     first, second = workers.Registration(tmp_path, worker="first"), workers.Registration(tmp_path, worker="second")
     assert "1 other worker(s) still running (second)" in folder.last_to_finish(first, selected, tmp_path)
     assert "1 experiment(s) neither finished nor failed yet (data_overview)" in folder.last_to_finish(
-        second, selected, tmp_path)  # the last worker, but the folder is not complete: no partial report
+        second, selected, tmp_path
+    )  # the last worker, but the folder is not complete: no partial report
     markers.write_result(tmp_path, "data_overview", "failed", "boom", 1.0, "third")
     third = workers.Registration(tmp_path, worker="third")
     assert folder.last_to_finish(third, selected, tmp_path) is None  # failed counts as settled
@@ -249,8 +282,12 @@ def test_the_slurm_submit_script_chains_the_report_after_the_array(tmp_path):
     (fake / "sbatch").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/calls\necho "4242;cluster"\n')
     (fake / "sbatch").chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(["bash", str(ROOT / "examples/slurm/submit.sh"), "--output-dir", "/scratch/x"], env=env,
-                   check=True, cwd=tmp_path)
+    subprocess.run(
+        ["bash", str(ROOT / "examples/slurm/submit.sh"), "--output-dir", "/scratch/x"],
+        env=env,
+        check=True,
+        cwd=tmp_path,
+    )
     train, report = (tmp_path / "calls").read_text().splitlines()
     assert train == "--parsable examples/slurm/train.sbatch --output-dir /scratch/x"
     assert report == "--dependency=afterany:4242 examples/slurm/report.sbatch --output-dir /scratch/x"
@@ -284,12 +321,19 @@ def slurm_folder(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("slurm")
     out = tmp / "out"
     train, report = ROOT / "examples/slurm/train.sbatch", ROOT / "examples/slurm/report.sbatch"
-    array = {"SLURM_SUBMIT_DIR": str(ROOT), "SLURM_ARRAY_JOB_ID": "4242", "SLURM_ARRAY_TASK_MIN": "1",
-             "SLURM_ARRAY_TASK_MAX": "3", "SLURM_ARRAY_TASK_COUNT": "3"}  # --array=1-3 instead of the script's
+    array = {
+        "SLURM_SUBMIT_DIR": str(ROOT),
+        "SLURM_ARRAY_JOB_ID": "4242",
+        "SLURM_ARRAY_TASK_MIN": "1",
+        "SLURM_ARRAY_TASK_MAX": "3",
+        "SLURM_ARRAY_TASK_COUNT": "3",
+    }  # --array=1-3 instead of the script's
     args = [*SMOKE, "--output-dir", str(out)]
     victim = next(i for i in (1, 2, 3) if run_all.in_shard(EXPERIMENTS[TRAINED], (i, 3)))
-    task = lambda i, log: start(["bash", str(train), *args], out, tmp / log,  # noqa: E731
-                                {**array, "SLURM_ARRAY_TASK_ID": str(i)})
+
+    def task(i, log):
+        return start(["bash", str(train), *args], out, tmp / log, {**array, "SLURM_ARRAY_TASK_ID": str(i)})
+
     tasks = {i: task(i, f"task{i}.txt") for i in (1, 2, 3)}
     claim, log, t0 = workers.claim_path(out, TRAINED), out / "logs" / f"{TRAINED}.log", time.monotonic()
     while not (log.is_file() and f"executing {TRAINED}" in log.read_text()):  # the training's execution began
@@ -302,9 +346,18 @@ def slurm_folder(tmp_path_factory):
     tasks[victim].wait()
     tasks[victim] = task(victim, f"task{victim}-restarted.txt")
     codes = finish(tasks.values())
-    done = subprocess.run(["bash", str(report), *args], cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "SLURM_SUBMIT_DIR": str(ROOT),
-                               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    done = subprocess.run(
+        ["bash", str(report), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={
+            **os.environ,
+            "SLURM_SUBMIT_DIR": str(ROOT),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        },
+    )
     texts = {p.stem: p.read_text() for p in tmp.glob("task*.txt")}
     return out, codes, texts, done, victim
 
@@ -314,14 +367,20 @@ def test_slurm_array_with_a_killed_task_trains_each_experiment_once(slurm_folder
     assert codes == [0, 0, 0], texts
     restarted = texts[f"task{victim}-restarted"]
     assert f"Shard {victim}/3 (from SLURM_ARRAY_TASK_ID={victim} (array of 3 from 1))" in restarted
-    assert re.search(rf"{TRAINED}: taking over from \S+ pid \d+, which stopped \(its process \d+ is gone\)",
-                     restarted), restarted
-    assert all("Report: not built here, left to run_all.py --report-only" in t
-               for name, t in texts.items() if name != f"task{victim}"), texts
+    assert re.search(
+        rf"{TRAINED}: taking over from \S+ pid \d+, which stopped \(its process \d+ is gone\)", restarted
+    ), restarted
+    assert all(
+        "Report: not built here, left to run_all.py --report-only" in t
+        for name, t in texts.items()
+        if name != f"task{victim}"
+    ), texts
     assert done.returncode == PDF_CODE, done.stdout[-3000:] + done.stderr[-3000:]
     check_folder(out, retried={TRAINED})
     summary = pd.read_csv(out / "summary.csv").set_index("experiment")
-    assert set(summary.loc[WORK, "status"]) == {"done elsewhere"} and summary.loc["evaluation_appendix", "status"] == "ok"
+    assert (
+        set(summary.loc[WORK, "status"]) == {"done elsewhere"} and summary.loc["evaluation_appendix", "status"] == "ok"
+    )
     assert executions(out)["evaluation_appendix"]["started"] == 1  # one report, by the report job
     if PDF_CODE == 0:
         assert (out / "report.pdf").is_file()
@@ -342,12 +401,18 @@ def test_kubernetes_indexed_job_on_the_same_folder(slurm_folder, tmp_path):
     pvc = next(d for d in docs if d["kind"] == "PersistentVolumeClaim" and d["metadata"]["name"] == claim)
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
     mount = container["volumeMounts"][0]["mountPath"]
-    cmd = [sys.executable if a == "python" else str(out) if a.startswith(mount) else a
-           for a in container["command"] + container["args"]]
+    cmd = [
+        sys.executable if a == "python" else str(out) if a.startswith(mount) else a
+        for a in container["command"] + container["args"]
+    ]
     assert cmd[1] == "run_all.py" and str(out) in cmd and container["workingDir"] == "/kit"
     before = executions(out)
-    pods = [start([*cmd, *SMOKE], out, tmp_path / f"pod{i}.txt", {"JOB_COMPLETION_INDEX": str(i),
-                                                                   "RUN_ALL_SHARD_COUNT": "3"}) for i in range(3)]
+    pods = [
+        start(
+            [*cmd, *SMOKE], out, tmp_path / f"pod{i}.txt", {"JOB_COMPLETION_INDEX": str(i), "RUN_ALL_SHARD_COUNT": "3"}
+        )
+        for i in range(3)
+    ]
     codes = finish(pods)
     texts = [(tmp_path / f"pod{i}.txt").read_text() for i in range(3)]
     assert sum("evaluation_appendix: ok in" in t for t in texts) == 1, texts  # one report
@@ -367,4 +432,7 @@ def test_the_appendix_gets_only_and_running_where_its_notebook_has_them(monkeypa
     assert session.appendix_parameters(appendix, "smoke", Path("/o"), "vgg", ["b", "a"]) == {**base, **extra}
     monkeypatch.setattr(run_all, "notebook_parameters", lambda nb: declared | {"only", "running"})
     assert session.appendix_parameters(appendix, "smoke", Path("/o"), None, ["b", "a"]) == {
-        **base, "only": "", "running": ["a", "b"]}
+        **base,
+        "only": "",
+        "running": ["a", "b"],
+    }

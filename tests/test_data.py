@@ -199,17 +199,20 @@ def test_synthetic_data_is_learnable():
     ds = load_dataset("mnist", synthetic=True, seed=0)
     prep = Preprocessing.fit(ds.x_train)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input(ds.input_shape),
-        keras.layers.Conv2D(16, 3, activation="relu"),
-        keras.layers.MaxPooling2D(),
-        keras.layers.Conv2D(32, 3, activation="relu"),
-        keras.layers.GlobalAveragePooling2D(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(ds.input_shape),
+            keras.layers.Conv2D(16, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    train = make_pipeline(ds.x_train, ds.y_train, batch_size=64, num_classes=10, preprocessing=prep,
-                          training=True, one_hot=False)
+    train = make_pipeline(
+        ds.x_train, ds.y_train, batch_size=64, num_classes=10, preprocessing=prep, training=True, one_hot=False
+    )
     test = make_pipeline(ds.x_test, ds.y_test, batch_size=256, num_classes=10, preprocessing=prep, one_hot=False)
     model.fit(train, epochs=4, verbose=0, shuffle=False)  # the pipeline shuffles
     _, acc = model.evaluate(test, verbose=0)
@@ -270,8 +273,16 @@ def test_augmentation_reproducible_and_fresh_each_epoch(augment):
     prep = Preprocessing.fit(ds.x_train)
 
     def epochs(seed, n=2):
-        pipe = make_pipeline(ds.x_train, ds.y_train, batch_size=64, num_classes=10, preprocessing=prep,
-                             training=True, augment=augment, seed=seed)
+        pipe = make_pipeline(
+            ds.x_train,
+            ds.y_train,
+            batch_size=64,
+            num_classes=10,
+            preprocessing=prep,
+            training=True,
+            augment=augment,
+            seed=seed,
+        )
         return [np.concatenate([x.numpy() for x, _ in pipe]) for _ in range(n)]
 
     a, b, c = epochs(7), epochs(7), epochs(8)
@@ -288,8 +299,13 @@ def test_flip_crop_is_pad4_random_crop_and_flip():
     flips = 0
     for img, aug in zip(x.astype(np.float32), out):
         pad = np.pad(img, ((4, 4), (4, 4), (0, 0)))
-        hits = [(f, dy, dx) for f in (0, 1) for dy in range(9) for dx in range(9)
-                if np.array_equal((pad[:, ::-1] if f else pad)[dy:dy + 32, dx:dx + 32], aug)]
+        hits = [
+            (f, dy, dx)
+            for f in (0, 1)
+            for dy in range(9)
+            for dx in range(9)
+            if np.array_equal((pad[:, ::-1] if f else pad)[dy : dy + 32, dx : dx + 32], aug)
+        ]
         assert hits, "augmented image is not a crop of the padded (flipped) image"
         flips += hits[0][0]
     assert 4 <= flips <= 28  # about half are flipped

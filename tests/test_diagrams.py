@@ -56,18 +56,44 @@ def test_draw_graph_residual_block_one_add_with_two_incoming_arrows():
     # An arrow per connection: 6 on the main path, 3 on the shortcut, add -> relu; plus one to the output.
     assert len(edges(fig)) == 10 + 1
     shown = texts(fig)
-    assert {"a basic block", "Input", "8x8x64", "Conv2D 3x3, 128, /2", "Conv2D 1x1, 128, /2", "BatchNorm",
-            "ReLU", "4x4x128", "output"} <= set(shown)
+    assert {
+        "a basic block",
+        "Input",
+        "8x8x64",
+        "Conv2D 3x3, 128, /2",
+        "Conv2D 1x1, 128, /2",
+        "BatchNorm",
+        "ReLU",
+        "4x4x128",
+        "output",
+    } <= set(shown)
 
 
 def test_draw_graph_labels_sequential_and_functional_layers():
-    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(16, 3, strides=2, padding="same"),
-                              keras.layers.MaxPooling2D(3, strides=1, padding="same"), keras.layers.Flatten(),
-                              keras.layers.Dropout(0.5), keras.layers.Dense(10)], name="tiny")
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(16, 3, strides=2, padding="same"),
+            keras.layers.MaxPooling2D(3, strides=1, padding="same"),
+            keras.layers.Flatten(),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10),
+        ],
+        name="tiny",
+    )
     fig = diagrams.draw_graph(model)
     check_png(fig)
-    assert {"tiny", "Conv2D 3x3, 16, /2", "16x16x16", "MaxPool 3x3", "Flatten", "4096", "Dropout 0.5",
-            "Dense 10", "10"} <= set(texts(fig))
+    assert {
+        "tiny",
+        "Conv2D 3x3, 16, /2",
+        "16x16x16",
+        "MaxPool 3x3",
+        "Flatten",
+        "4096",
+        "Dropout 0.5",
+        "Dense 10",
+        "10",
+    } <= set(texts(fig))
     assert len(edges(fig)) == len(model.layers)  # a chain: n - 1 connections + the output arrow
 
 
@@ -80,22 +106,27 @@ def test_draw_graph_keeps_boxes_apart_with_two_inputs():
     assert "Concatenate 3+5" in texts(fig)
     boxes = [p.get_extents() for p in fig.findobj(FancyBboxPatch)]
     assert len(boxes) == 6
-    assert not any(p.overlaps(q) for i, p in enumerate(boxes) for q in boxes[i + 1:])
+    assert not any(p.overlaps(q) for i, p in enumerate(boxes) for q in boxes[i + 1 :])
 
 
 def test_residual_blocks_figure_has_the_shortcut_on_the_side():
     fig = diagrams.residual_blocks_figure()
     check_png(fig)
     titles = [t for t in texts(fig) if "block\n" in t]
-    assert [t.split("\n")[:2] for t in titles] == [["basic block", "identity shortcut"],
-                                                    ["basic block", "projection shortcut"],
-                                                    ["bottleneck block", "identity shortcut"],
-                                                    ["bottleneck block", "projection shortcut"]]
+    assert [t.split("\n")[:2] for t in titles] == [
+        ["basic block", "identity shortcut"],
+        ["basic block", "projection shortcut"],
+        ["bottleneck block", "identity shortcut"],
+        ["bottleneck block", "projection shortcut"],
+    ]
     by_gid = {t.get_gid(): t for t in fig.findobj(Text) if t.get_gid()}
     for panel in ("basic_identity", "basic_projection", "bottleneck_identity", "bottleneck_projection"):
         main_x = by_gid[f"{panel}:block_out"].get_position()[0]  # the block's final ReLU, on the main path
-        side = [t.get_text() for gid, t in by_gid.items()  # boxes of the right-hand lane only
-                if gid.startswith(f"{panel}:") and t.get_position()[0] > main_x + 1.0]
+        side = [
+            t.get_text()
+            for gid, t in by_gid.items()  # boxes of the right-hand lane only
+            if gid.startswith(f"{panel}:") and t.get_position()[0] > main_x + 1.0
+        ]
         if panel.endswith("identity"):
             assert side == []
         else:  # the 1x1 projection conv (and its BatchNorm) on the side branch
@@ -109,8 +140,15 @@ def test_inception_figure_shows_the_paper_filters_and_their_sum():
     check_png(fig)
     shown = texts(fig)
     f1, f3r, f3, f5r, f5, fp = googlenet.INCEPTION["3a"]
-    assert {f"Conv2D 1x1, {f1}", f"Conv2D 1x1, {f3r}", f"Conv2D 3x3, {f3}", f"Conv2D 1x1, {f5r}",
-            f"Conv2D 5x5, {f5}", f"Conv2D 1x1, {fp}", "MaxPool 3x3"} <= set(shown)
+    assert {
+        f"Conv2D 1x1, {f1}",
+        f"Conv2D 1x1, {f3r}",
+        f"Conv2D 3x3, {f3}",
+        f"Conv2D 1x1, {f5r}",
+        f"Conv2D 5x5, {f5}",
+        f"Conv2D 1x1, {fp}",
+        "MaxPool 3x3",
+    } <= set(shown)
     assert "Concatenate 64+128+32+32" in shown and "32x32x256" in shown
     assert "32x32x192" in shown  # 3a's input in the kit's GoogLeNet: the stem's 192 channels
     assert len([e for e in edges(fig) if e.endswith("->inception_3a_output")]) == 4
@@ -135,7 +173,8 @@ def test_vgg_figure_shows_the_config():
     shown = texts(fig)
     assert shown.count("MaxPool 2x2, /2") == vgg.CFG["vgg11"].count("M")
     assert ["32x32x3", "16x16x64", "8x8x128", "4x4x256", "2x2x512", "1x1x512"] == [
-        t for t in shown if re.fullmatch(r"\d+x\d+x\d+", t)]
+        t for t in shown if re.fullmatch(r"\d+x\d+x\d+", t)
+    ]
 
 
 def test_vgg_figure_is_drawn_from_cfg(monkeypatch):
@@ -217,10 +256,11 @@ def segment_counts(fig):
 
 @pytest.mark.parametrize(
     ("args", "expected"),
-    [((60_000, 0.1, 10_000), {"train": 54_000, "validation": 6_000, "test": 10_000}),
-     ((50_000, 5_000, 10_000), {"train": 45_000, "validation": 5_000, "test": 10_000}),
-     ((60_000, 15_000, 10_000, 0.5),
-      {"train": 22_500, "not used": 22_500, "validation": 15_000, "test": 10_000})],
+    [
+        ((60_000, 0.1, 10_000), {"train": 54_000, "validation": 6_000, "test": 10_000}),
+        ((50_000, 5_000, 10_000), {"train": 45_000, "validation": 5_000, "test": 10_000}),
+        ((60_000, 15_000, 10_000, 0.5), {"train": 22_500, "not used": 22_500, "validation": 15_000, "test": 10_000}),
+    ],
 )
 def test_split_figure_counts_add_up(args, expected):
     fig = diagrams.split_figure(*args)

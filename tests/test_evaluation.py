@@ -130,8 +130,12 @@ def test_count_flops_of_the_kit_models_agree_with_tensorflows_profiler():
     """The counts TensorFlow's (v1) profiler gave before the kit counted from the layers, to within 0.01%."""
     from helpers.models import build_model
 
-    profiler = {("vgg11", (32, 32, 3)): 305_984_188, ("resnet18", (32, 32, 3)): 1_112_357_052,
-                ("resnet50", (28, 28, 1)): 2_100_571_324, ("plain18", (32, 32, 3)): 1_099_408_316}
+    profiler = {
+        ("vgg11", (32, 32, 3)): 305_984_188,
+        ("resnet18", (32, 32, 3)): 1_112_357_052,
+        ("resnet50", (28, 28, 1)): 2_100_571_324,
+        ("plain18", (32, 32, 3)): 1_099_408_316,
+    }
     for (name, shape), expected in profiler.items():
         assert evaluation.count_flops(build_model(name, shape)) == pytest.approx(expected, rel=1e-4), name
 

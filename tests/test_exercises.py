@@ -27,8 +27,13 @@ def test_at_least_16_exercises_of_three_kinds_in_01_to_04():
     real = [e for e in EXERCISES.values() if e.kind != "shown"]
     assert len(real) >= 16
     assert {e.kind for e in real} == {"predict", "code", "experiment"}
-    assert {e.notebook for e in real} == {"01_data_loading.ipynb", "02_vgg.ipynb", "03_resnet.ipynb",
-                                          "04_googlenet.ipynb", "06_what_cnns_see.ipynb"}
+    assert {e.notebook for e in real} == {
+        "01_data_loading.ipynb",
+        "02_vgg.ipynb",
+        "03_resnet.ipynb",
+        "04_googlenet.ipynb",
+        "06_what_cnns_see.ipynb",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -58,8 +63,10 @@ WRONG = {  # a wrong answer for each exercise, and a word its hint must contain
     "bottleneck_params": (69632, "batch norm"),
     "stage_shape": ((32, 32, 128), "height and width"),
     "resnet34_layers": (16, "blocks"),
-    "basic_block": (lambda x, filters, stride=1: layers.Conv2D(filters, 3, strides=stride, padding="same")(x),
-                    "parameters"),
+    "basic_block": (
+        lambda x, filters, stride=1: layers.Conv2D(filters, 3, strides=stride, padding="same")(x),
+        "parameters",
+    ),
     "bottleneck_block": (lambda x, filters, stride=1: x, "0 parameters"),
     "plain_block": (lambda x, filters, stride=1: None, "returns None"),
     "plain_experiment": (type("R", (), {"config": {"model": "resnet18"}})(), "model='resnet18'"),
@@ -91,7 +98,10 @@ def test_wrong_answers_get_a_hint_that_names_what_is_off(name, capsys):
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_unanswered_exercises_fail_politely(name, capsys):
     assert not check(name, ...)
-    assert capsys.readouterr().out == f"[not answered] {name}: replace the ... with your answer, then run the cell again.\n"
+    assert (
+        capsys.readouterr().out
+        == f"[not answered] {name}: replace the ... with your answer, then run the cell again.\n"
+    )
 
 
 def test_known_right_answers_pass(capsys):
@@ -115,19 +125,32 @@ def test_known_right_answers_pass(capsys):
         t = (step - warm) / (total_steps - warm)
         return peak_lr * (0.0025 + (1 - 0.0025) * 0.5 * (1 + np.cos(np.pi * t)))
 
-    right = {"mnist_val_images": 6000, "report1_val_fraction": 0.25, "cifar_pixels": 32 * 32 * 3,
-             "standardize": standardize, "conv_params": 73856, "vgg_final_shape": (1, 1, 512),
-             "vgg13_config": list(CFG["vgg13"]), "vgg_loop": features, "one_cycle_lr": one_cycle_lr,
-             "budget_images": 8 * 1200,
-             "bottleneck_params": 71168, "stage_shape": (16, 16, 128), "resnet34_layers": 34,
-             "plain_block": lambda x, filters, stride=1: basic_block(x, filters, stride, shortcut=False, name="s"),
-             "basic_block": lambda x, filters, stride=1: basic_block(x, filters, stride, name="s"),
-             "inception_channels": 256, "reduction_params": 15872,
-             "inception_module": lambda x, filters: inception(x, filters, "s"),
-             "vgg11_experiment": type("R", (), {"config": {"model": "vgg11"}})(),
-             "block3_pool_shape": (4, 4, 256), "gradcam_cell_pixels": 8,
-             "center_share": lambda h: h[h.shape[0] // 4:-(h.shape[0] // 4), h.shape[1] // 4:-(h.shape[1] // 4)].sum()
-             / h.sum()}
+    right = {
+        "mnist_val_images": 6000,
+        "report1_val_fraction": 0.25,
+        "cifar_pixels": 32 * 32 * 3,
+        "standardize": standardize,
+        "conv_params": 73856,
+        "vgg_final_shape": (1, 1, 512),
+        "vgg13_config": list(CFG["vgg13"]),
+        "vgg_loop": features,
+        "one_cycle_lr": one_cycle_lr,
+        "budget_images": 8 * 1200,
+        "bottleneck_params": 71168,
+        "stage_shape": (16, 16, 128),
+        "resnet34_layers": 34,
+        "plain_block": lambda x, filters, stride=1: basic_block(x, filters, stride, shortcut=False, name="s"),
+        "basic_block": lambda x, filters, stride=1: basic_block(x, filters, stride, name="s"),
+        "inception_channels": 256,
+        "reduction_params": 15872,
+        "inception_module": lambda x, filters: inception(x, filters, "s"),
+        "vgg11_experiment": type("R", (), {"config": {"model": "vgg11"}})(),
+        "block3_pool_shape": (4, 4, 256),
+        "gradcam_cell_pixels": 8,
+        "center_share": lambda h: (
+            h[h.shape[0] // 4 : -(h.shape[0] // 4), h.shape[1] // 4 : -(h.shape[1] // 4)].sum() / h.sum()
+        ),
+    }
     for name, answer in right.items():
         keras.backend.clear_session()
         assert check(name, answer), capsys.readouterr().out
@@ -136,21 +159,29 @@ def test_known_right_answers_pass(capsys):
 def test_student_source_replaces_solutions_by_stubs():
     source = f"a = 1\n{BEGIN}\nx = 3 * 4\ndef f(a, b=2):\n    '''Doc.'''\n    return a\n{END}\ncheck('x', x)"
     assert student_source(source) == (
-        'a = 1\nx = ...  # your answer\ndef f(a, b=2):\n    """Doc."""\n    ...  # your code\ncheck(\'x\', x)')
+        'a = 1\nx = ...  # your answer\ndef f(a, b=2):\n    """Doc."""\n    ...  # your code\ncheck(\'x\', x)'
+    )
     with pytest.raises(ValueError, match="without"):
         student_source(f"{BEGIN}\nx = 1\n")
 
 
 def test_student_version_command_writes_notebooks_without_solutions(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "helpers.course", "student", str(tmp_path)], capture_output=True,
-                          text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.course", "student", str(tmp_path)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in tmp_path.glob("*.ipynb"))
-    assert names == ["01_data_loading.ipynb", "02_vgg.ipynb", "03_resnet.ipynb", "04_googlenet.ipynb",
-                     "06_what_cnns_see.ipynb"]
+    assert names == [
+        "01_data_loading.ipynb",
+        "02_vgg.ipynb",
+        "03_resnet.ipynb",
+        "04_googlenet.ipynb",
+        "06_what_cnns_see.ipynb",
+    ]
     for name in names:
-        code = "\n".join("".join(c["source"]) for c in json.loads((tmp_path / name).read_text())["cells"]
-                         if c["cell_type"] == "code")
+        code = "\n".join(
+            "".join(c["source"]) for c in json.loads((tmp_path / name).read_text())["cells"] if c["cell_type"] == "code"
+        )
         assert BEGIN not in code and END not in code and "= ...  # your answer" in code
     assert write_student_version([NOTEBOOKS / "02_vgg.ipynb"], tmp_path / "x")[0].is_file()
 
@@ -165,8 +196,14 @@ def test_student_version_runs_to_the_end_with_polite_checks(tmp_path):
     write_student_version([NOTEBOOKS / "02_vgg.ipynb"], tmp_path)
     params = parameters_for(EXPERIMENTS["best_vgg16_cifar10"], "smoke", str(tmp_path / "out"))
     params["experiment_exercises"] = True  # smoke runs them in r1_exp1's 02; here they must say [not answered]
-    nb = papermill.execute_notebook(str(tmp_path / "02_vgg.ipynb"), str(tmp_path / "done.ipynb"), parameters=params,
-                                    kernel_name="python3", progress_bar=False, cwd=str(tmp_path))
+    nb = papermill.execute_notebook(
+        str(tmp_path / "02_vgg.ipynb"),
+        str(tmp_path / "done.ipynb"),
+        parameters=params,
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+    )
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout")
     for e in EXERCISES.values():
         if e.notebook == "02_vgg.ipynb":
@@ -182,8 +219,9 @@ def test_smoke_notebooks_pass_every_check_on_the_solutions(smoke):
     text = ""
     for path in executed:
         nb = json.loads(path.read_text())
-        text += "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", [])
-                        if o.get("name") == "stdout")
+        text += "".join(
+            "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"
+        )
     for name in EXERCISES:
         assert f"[correct] {name}" in text, name
     assert "[try again]" not in text and "[not answered]" not in text
@@ -195,8 +233,9 @@ def test_a_stub_function_of_the_student_version_is_not_answered(tmp_path, monkey
     import importlib
 
     source = f"{BEGIN}\ndef standardize(images, mean, std):\n    '''Standardise.'''\n    return images\n{END}\n"
-    (tmp_path / "student_stub.py").write_text(student_source(source) + "\n\ndef forgot(images, mean, std):\n"
-                                              "    x = images\n")
+    (tmp_path / "student_stub.py").write_text(
+        student_source(source) + "\n\ndef forgot(images, mean, std):\n    x = images\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("student_stub")
     assert not check("standardize", module.standardize)

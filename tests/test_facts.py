@@ -21,7 +21,8 @@ NOT_REPORT_RESULTS = {
     37.6: "the kit's own bench/recipes.py search: ResNet-18's validation accuracy with flips alone (02, README)",
     16.0: "the kit's own quick run of report 1's Exp. 3: validation at 10-16% with lagging batch-norm averages (03)",
     96.0: "the kit's own quick run of report 1's Exp. 3: training accuracy above 96% from epoch 4 (03)",
-    94.0: "the kit's own quick run of report 1's Exp. 3: test accuracy once batch-norm statistics are re-estimated (03)",
+    94.0: "the kit's own quick run of report 1's Exp. 3: test accuracy once batch-norm statistics are re-estimated "
+    "(03)",
 }
 
 
@@ -31,7 +32,7 @@ def markdown_percentages(path: Path) -> list[tuple[int, float, str]]:
     for i, cell in enumerate(cells):
         if cell["cell_type"] == "markdown":
             text = "".join(cell["source"])
-            found += [(i, float(m.group(1)), text[max(0, m.start() - 60):m.end()]) for m in PERCENT.finditer(text)]
+            found += [(i, float(m.group(1)), text[max(0, m.start() - 60) : m.end()]) for m in PERCENT.finditer(text)]
     return found
 
 
@@ -40,14 +41,17 @@ def test_every_percentage_in_the_text_is_a_report_number_or_explained(path):
     for cell, value, context in markdown_percentages(path):
         assert value in REPORTED or value in NOT_REPORT_RESULTS, (
             f"{path.name} cell {cell}: {value}% is neither a report number in helpers.experiments nor listed in "
-            f"NOT_REPORT_RESULTS: ...{context}")
+            f"NOT_REPORT_RESULTS: ...{context}"
+        )
 
 
 def test_the_matrix_holds_the_reports_headline_numbers():
     """Report 1's four experiments (Exp. 1-4) and report 2's extremes, as the seeds state them."""
     by_name = {e.name: e.reported for e in EXPERIMENTS.values()}
-    assert [by_name[f"r1_exp{i}_{m}"] for i, m in ((1, "vgg16_mnist"), (2, "vgg16_cifar10"), (3, "resnet50_mnist"),
-                                                   (4, "resnet50_cifar10"))] == [99.33, 85.17, 98.96, 70.0]
+    assert [
+        by_name[f"r1_exp{i}_{m}"]
+        for i, m in ((1, "vgg16_mnist"), (2, "vgg16_cifar10"), (3, "resnet50_mnist"), (4, "resnet50_cifar10"))
+    ] == [99.33, 85.17, 98.96, 70.0]
     assert by_name["r2_vgg19_mnist"] == 83.0 and by_name["r2_resnet18_sgd_cifar10"] == 64.6
     assert by_name["r2_googlenet_sgd_cifar10"] == 76.48 and by_name["r2_vgg16_cifar10"] == 78.6
 

@@ -1,4 +1,5 @@
-"""helpers.evaluation.interpret and graph: Grad-CAM with a known answer, the layers it picks in every model family, filter pictures,
+"""helpers.evaluation.interpret and graph: Grad-CAM with a known answer, the layers it picks in every model family,
+filter pictures,
 opening runs; and 06_what_cnns_see executed by papermill (on the smoke runs, and on an empty folder)."""
 
 import json
@@ -31,7 +32,7 @@ def corner_images(n, size=16, seed=0):
     for i in np.flatnonzero(y):
         r, c = divmod(int(corner[i]), 2)
         top, left = (1, size - 5)[r], (1, size - 5)[c]
-        x[i, top:top + 4, left:left + 4] = 1.0
+        x[i, top : top + 4, left : left + 4] = 1.0
     return x, y, corner
 
 
@@ -51,8 +52,7 @@ def square_model():
     h = layers.Conv2D(16, 3, padding="same", activation="relu", name="last_conv")(h)
     h = layers.GlobalAveragePooling2D()(h)
     model = keras.Model(inputs, layers.Activation("softmax")(layers.Dense(2)(h)))
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=8, batch_size=32, verbose=0)
     return model
 
@@ -73,20 +73,25 @@ def test_gradcam_peaks_in_the_corner_with_the_square(square_model):
 
 def test_gradcam_of_the_predicted_class_by_default(square_model):
     x, y, _ = corner_images(8, seed=2)
-    np.testing.assert_allclose(interpret.gradcam(square_model, x),
-                               interpret.gradcam(square_model, x, classes=square_model.predict(x, verbose=0).argmax(-1)))
+    np.testing.assert_allclose(
+        interpret.gradcam(square_model, x),
+        interpret.gradcam(square_model, x, classes=square_model.predict(x, verbose=0).argmax(-1)),
+    )
 
 
 def test_gradient_is_per_sample():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
-    values, grads = interpret.gradient(lambda v: keras.ops.sum(v ** 2, axis=-1), x)
-    np.testing.assert_allclose(values, (x ** 2).sum(-1))
+    values, grads = interpret.gradient(lambda v: keras.ops.sum(v**2, axis=-1), x)
+    np.testing.assert_allclose(values, (x**2).sum(-1))
     np.testing.assert_allclose(grads, 2 * x)
 
 
 SHAPES = {"mnist": (28, 28, 1), "cifar10": (32, 32, 3)}
 CASES = [(name, "cifar10") for name in MODEL_NAMES if name != "report_vgg16_mnist"] + [
-    ("report_vgg16_mnist", "mnist"), ("vgg11", "mnist"), ("report_resnet50", "mnist")]
+    ("report_vgg16_mnist", "mnist"),
+    ("vgg11", "mnist"),
+    ("report_resnet50", "mnist"),
+]
 
 
 @pytest.mark.parametrize("name,dataset", CASES)
@@ -113,7 +118,11 @@ def test_every_model_family_gives_stages_heatmaps_and_filters(name, dataset):
 def test_stages_follow_the_architecture():
     resnet = build_model("resnet18", (32, 32, 3))
     assert [graph._shape(resnet, n) for n in graph.stage_layers(resnet)] == [
-        (32, 32, 64), (16, 16, 128), (8, 8, 256), (4, 4, 512)]
+        (32, 32, 64),
+        (16, 16, 128),
+        (8, 8, 256),
+        (4, 4, 512),
+    ]
     assert graph.stage_layers(resnet) == graph.stage_layers(build_model("plain18", (32, 32, 3)))
     googlenet = build_model("googlenet", (32, 32, 3))
     stages = graph.stage_layers(googlenet)
@@ -151,12 +160,23 @@ def test_gallery_titles_say_true_predicted_and_confidence():
 
 def run_notebook(out, parameters, tmp_path):
     executed = tmp_path / "06.ipynb"
-    args = [sys.executable, "-m", "papermill", str(ROOT / "notebooks" / "06_what_cnns_see.ipynb"), str(executed),
-            "--cwd", str(ROOT / "notebooks"), "-p", "output_dir", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(ROOT / "notebooks" / "06_what_cnns_see.ipynb"),
+        str(executed),
+        "--cwd",
+        str(ROOT / "notebooks"),
+        "-p",
+        "output_dir",
+        str(out),
+    ]
     for key, value in parameters.items():
         args += ["-p", key, str(value)]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = subprocess.run(
+        args, capture_output=True, text=True, timeout=900, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     cells = json.loads(executed.read_text())["cells"]
     return [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
@@ -198,8 +218,9 @@ def test_tensorboard_without_the_package_is_one_line(monkeypatch, tmp_path, caps
     assert tensorboard.tensorboard_help(tmp_path, True) == tensorboard.MISSING
 
 
-@pytest.mark.skipif(not tensorboard.tensorboard_available(),
-                    reason="the tensorboard package is not installed (pip install -e '.[lab]')")
+@pytest.mark.skipif(
+    not tensorboard.tensorboard_available(), reason="the tensorboard package is not installed (pip install -e '.[lab]')"
+)
 def test_tensorboard_logs_go_into_the_run(tmp_path):
     callback = tensorboard.tensorboard_callback(tmp_path)
     model = keras.Sequential([keras.Input((4,)), layers.Dense(2, activation="softmax")])

@@ -16,13 +16,42 @@ from helpers.experiments import EXPERIMENTS, PROFILES, parameters_for
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 TRAIN_PARAMS = {
-    "experiment", "dataset", "model", "recipe", "epochs", "batch_size", "optimizer", "lr", "schedule", "augment",
-    "label_smoothing", "weight_decay", "val_size", "train_size", "test_size", "data_dir", "synthetic", "seed",
-    "output_dir", "use_drive", "run_name", "progress", "experiment_exercises", "tensorboard",
+    "experiment",
+    "dataset",
+    "model",
+    "recipe",
+    "epochs",
+    "batch_size",
+    "optimizer",
+    "lr",
+    "schedule",
+    "augment",
+    "label_smoothing",
+    "weight_decay",
+    "val_size",
+    "train_size",
+    "test_size",
+    "data_dir",
+    "synthetic",
+    "seed",
+    "output_dir",
+    "use_drive",
+    "run_name",
+    "progress",
+    "experiment_exercises",
+    "tensorboard",
 }
 REQUIRED = {
-    "01_data_loading.ipynb": {"data_dir", "synthetic", "seed", "output_dir", "use_drive", "train_size", "val_size",
-                              "augment_preview"},
+    "01_data_loading.ipynb": {
+        "data_dir",
+        "synthetic",
+        "seed",
+        "output_dir",
+        "use_drive",
+        "train_size",
+        "val_size",
+        "augment_preview",
+    },
     "02_vgg.ipynb": TRAIN_PARAMS,
     "03_resnet.ipynb": TRAIN_PARAMS,
     "04_googlenet.ipynb": TRAIN_PARAMS,
@@ -109,7 +138,8 @@ def test_no_remote_images_in_markdown(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_install_cell_is_the_published_one_and_never_touches_the_stack(name):
-    """Every notebook's first code cell is helpers.course.publish's, for SOURCE: the pinned kit, installed on Colab only."""
+    """Every notebook's first code cell is helpers.course.publish's, for SOURCE: the pinned kit, installed on Colab
+    only."""
     nb = read(name)
     first = code_cells(nb)[0].source
     assert first == install_cell(SOURCE)

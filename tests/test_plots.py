@@ -108,8 +108,13 @@ def test_plot_epoch_times_and_lr():
 
 def test_a_single_epoch_gets_one_tick():
     one = history_frame().iloc[:1]  # the smoke profile trains 1 epoch
-    figures = [plots.plot_history(one), plots.plot_epoch_times(one), plots.plot_lr(one),
-               plots.plot_ablation_curves({"a": one}), plots.plot_degradation({18: (one, one)})]
+    figures = [
+        plots.plot_history(one),
+        plots.plot_epoch_times(one),
+        plots.plot_lr(one),
+        plots.plot_ablation_curves({"a": one}),
+        plots.plot_degradation({18: (one, one)}),
+    ]
     for ax in (ax for fig in figures for ax in fig.axes):
         assert ax.get_xticks().tolist() == [1.0] and ax.get_xlim() == (0.0, 2.0)
     ticks = plots.plot_history(history_frame()).axes[0].get_xticks()  # several epochs: whole numbers, no forced range
@@ -119,8 +124,12 @@ def test_a_single_epoch_gets_one_tick():
 def test_plot_degradation_plain_dashed_residual_solid_one_colour_per_depth():
     shallow, deep = history_frame(), history_frame().assign(accuracy=[0.4, 0.5, 0.55, 0.6])
     fig = plots.plot_degradation({18: (shallow, history_frame()), 34: (deep, history_frame())})
-    assert [ax.get_title() for ax in fig.axes] == ["training accuracy", "validation accuracy", "training loss",
-                                                   "validation loss"]
+    assert [ax.get_title() for ax in fig.axes] == [
+        "training accuracy",
+        "validation accuracy",
+        "training loss",
+        "validation loss",
+    ]
     for ax in fig.axes:  # both curves of every pair in every panel
         assert [line.get_label() for line in ax.lines] == ["plain-18", "ResNet-18", "plain-34", "ResNet-34"]
         assert [line.get_linestyle() for line in ax.lines] == ["--", "-", "--", "-"]
@@ -137,8 +146,11 @@ def test_plot_degradation_plain_dashed_residual_solid_one_colour_per_depth():
 
 
 def test_plot_ablation_curves_one_line_per_run_with_its_label():
-    runs = {"VGG16": history_frame(), "VGG16 with ADAM": history_frame().assign(val_accuracy=[0.5, 0.6, 0.7, 0.9]),
-            "no validation": history_frame(False)}
+    runs = {
+        "VGG16": history_frame(),
+        "VGG16 with ADAM": history_frame().assign(val_accuracy=[0.5, 0.6, 0.7, 0.9]),
+        "no validation": history_frame(False),
+    }
     fig = plots.plot_ablation_curves(runs, title="Table IV: validation accuracy per epoch")
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.lines] == ["VGG16", "VGG16 with ADAM"]

@@ -25,8 +25,19 @@ def test_environment_yml_installs_the_project_itself():
 def test_dependencies_have_no_upper_pins_on_colab_packages():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     deps = {re.split(r"[<>=!~ \[]", d)[0].lower(): d for d in project["dependencies"]}
-    for name in ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "matplotlib", "seaborn", "papermill",
-                 "nbconvert", "ipykernel", "tabulate"):
+    for name in (
+        "tensorflow",
+        "keras",
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "matplotlib",
+        "seaborn",
+        "papermill",
+        "nbconvert",
+        "ipykernel",
+        "tabulate",
+    ):
         assert name in deps, name
     for spec in project["dependencies"]:  # lower bounds only: Colab's preinstalled versions must satisfy them
         assert "<" not in spec and "==" not in spec and "~=" not in spec, spec
@@ -36,7 +47,7 @@ def test_dependencies_have_no_upper_pins_on_colab_packages():
     # dev brings the lab (browser tests) and jax (tests/test_backends.py) extras.
     dev_extras = [d for d in project["optional-dependencies"]["dev"] if d.startswith("cnn-course-kit[")]
     assert len(dev_extras) == 1, dev_extras
-    assert set(dev_extras[0][len("cnn-course-kit["):-1].split(",")) == {"lab", "jax"}, dev_extras
+    assert set(dev_extras[0][len("cnn-course-kit[") : -1].split(",")) == {"lab", "jax"}, dev_extras
 
 
 def test_ci_runs_the_readme_test_command():

@@ -36,17 +36,34 @@ def test_smoke_report_pdf_reads_right(smoke):
     assert re.search(r"\| block5_conv3 \(Conv2D\) +\| \(None, 1, 1, 512\) +\| +2,359,808 \|", text)
     assert "Total params: 14,913,226" in text
     assert re.search(r"\| +Param # \| Connected to +\|", text)  # ResNet-50's skip connections
-    for title in ("Deep CNNs for image classification", "Git commit", "Hardware", "Profile",
-                  "Results beside the reports", "Missing runs", "Ablations", "Table IV", "The models: size, cost",
-                  "Every finished run in detail", "Appendix: architectures", "reported (%)", "GFLOPs",
-                  "precision", "recall", "f1-score"):
+    for title in (
+        "Deep CNNs for image classification",
+        "Git commit",
+        "Hardware",
+        "Profile",
+        "Results beside the reports",
+        "Missing runs",
+        "Ablations",
+        "Table IV",
+        "The models: size, cost",
+        "Every finished run in detail",
+        "Appendix: architectures",
+        "reported (%)",
+        "GFLOPs",
+        "precision",
+        "recall",
+        "f1-score",
+    ):
         assert title in text, title
     for exp in ("r1_exp1_vgg16_mnist", "best_resnet18_cifar10", "best_googlenet_cifar10"):
         assert exp in text
     assert not re.search(r"\d+/\d+ ━+", text) and "ms/step" not in text  # no progress bars
     assert "\x08" not in text and "\r" not in text.replace("\r\n", "\n")
-    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
-                                                             text=True).stdout).group(1))
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        ).group(1)
+    )
     assert 10 <= pages <= 200, pages
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
     shown = [p for p in (out / "figures").glob("*.png")]  # every figure the appendix showed is also saved
@@ -113,15 +130,18 @@ def test_pdf_all_exports_every_executed_notebook(smoke, tmp_path):
 
 
 @NEEDS_TEX
-@pytest.mark.parametrize("executed", ["runs/r1_exp1_vgg16_mnist/notebook.ipynb",
-                                      "notebooks/evaluation_appendix.ipynb"])
+@pytest.mark.parametrize("executed", ["runs/r1_exp1_vgg16_mnist/notebook.ipynb", "notebooks/evaluation_appendix.ipynb"])
 def test_export_by_hand_with_the_default_template_loses_nothing(smoke, tmp_path, executed):
     """JupyterLab's File > Save and Export Notebook As > PDF is nbconvert's default template (no DejaVu font)."""
     out, _, _ = smoke
     notebook = tmp_path / Path(executed).name
     shutil.copy(out / executed, notebook)
-    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "pdf", str(notebook)], check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "pdf", str(notebook)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     text = pdftotext(notebook.with_suffix(".pdf"))
     assert text.count("\ufffd") == 0
     assert "Param #" in text and "Total params: 14,913,226" in text

@@ -32,8 +32,13 @@ print("RESUMED_FROM", result.resumed_from_epoch, flush=True)
 
 
 def start(out, name, epochs):
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(out), name, str(epochs)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(out), name, str(epochs)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_sigkilled_training_resumes_from_its_last_epoch(tmp_path):

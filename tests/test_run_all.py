@@ -44,8 +44,15 @@ def test_smoke_runs_write_complete_run_directories(smoke):
         if not markers.is_training(exp):
             continue
         run = out / "runs" / exp.name
-        for name in ("config.json", "history.csv", "metrics.json", "predictions.npz", "summary.txt", "model.keras",
-                     "notebook.ipynb"):
+        for name in (
+            "config.json",
+            "history.csv",
+            "metrics.json",
+            "predictions.npz",
+            "summary.txt",
+            "model.keras",
+            "notebook.ipynb",
+        ):
             assert (run / name).is_file(), (exp.name, name)
         metrics = json.loads((run / "metrics.json").read_text())
         assert 0 <= metrics["test_accuracy"] <= 1 and metrics["params"]["total"] > 0
@@ -55,8 +62,12 @@ def test_smoke_runs_write_complete_run_directories(smoke):
         figures = list((run / "figures").glob("*.png"))
         assert len(figures) >= 3, (exp.name, figures)
         executed = json.loads((run / "notebook.ipynb").read_text())
-        streams = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
-                          if o.get("output_type") == "stream")
+        streams = "".join(
+            "".join(o.get("text", ""))
+            for c in executed["cells"]
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "stream"
+        )
         assert "\b" not in streams and "\r" not in streams.replace("\r\n", "")  # no progress bars
 
 
@@ -80,8 +91,12 @@ def test_second_run_skips_finished_experiments(smoke):
     trained = [e.name for e in experiments_for("smoke") if markers.is_training(e)]
     assert (summary.loc[trained, "status"] == "skipped (finished)").all()
     assert summary.loc["evaluation_appendix", "status"] == "ok"  # the appendix always refreshes
-    listing = subprocess.run([sys.executable, "run_all.py", "--profile", "smoke", "--list", "--output-dir", str(out)],
-                             capture_output=True, text=True, cwd=ROOT).stdout
+    listing = subprocess.run(
+        [sys.executable, "run_all.py", "--profile", "smoke", "--list", "--output-dir", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
     assert "best_vgg16_cifar10" in listing and "finished" in listing
 
 

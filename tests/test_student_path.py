@@ -39,8 +39,9 @@ def test_publish_rewrites_a_fork_everywhere_and_the_check_catches_a_stale_notebo
     shutil.copy(ROOT / "README.md", tmp_path)
     fork = "a-teacher/cnn-course-kit@spring-2027"
     changed = publish.publish(fork, root=tmp_path)
-    assert sorted(changed) == sorted([f"notebooks/{n}" for n in NOTEBOOKS.values()] + ["README.md",
-                                                                                      "helpers/course/publish.py"])
+    assert sorted(changed) == sorted(
+        [f"notebooks/{n}" for n in NOTEBOOKS.values()] + ["README.md", "helpers/course/publish.py"]
+    )
     assert publish.publish(fork, root=tmp_path, write=False) == []
     for name in NOTEBOOKS.values():
         text = (tmp_path / "notebooks" / name).read_text()
@@ -57,7 +58,9 @@ def test_publish_rewrites_a_fork_everywhere_and_the_check_catches_a_stale_notebo
 
 @pytest.mark.parametrize("bad", ["no-ref", "owner/repo@", "https://github.com/o/r@main", "o/r@main branch"])
 def test_publish_refuses_a_malformed_source_in_one_line(bad):
-    done = subprocess.run([sys.executable, "-m", "helpers.course.publish", bad], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.course.publish", bad], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "OWNER/REPO@REF" in done.stderr
     assert publish.publish(write=False) == []  # nothing was written
 
@@ -74,16 +77,18 @@ def colab_script(kit: str) -> str:
 
 def run_cell(python: str, kit: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
-    return subprocess.run([python, "-c", colab_script(kit)], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=timeout)
+    return subprocess.run(
+        [python, "-c", colab_script(kit)], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
 def kit_repo(tmp_path_factory):
     """This working tree as a git repository (file://), committed, like the published one."""
     repo = tmp_path_factory.mktemp("kit") / "cnn-course-kit"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                           text=True, check=True).stdout.splitlines()
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     for name in files:
         if (ROOT / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -96,11 +101,14 @@ def kit_repo(tmp_path_factory):
     return repo, commit
 
 
-@pytest.mark.parametrize(("kit", "cause"), [
-    ("cnn-course-kit/cnn-course-kit@v0.2.0", "no network"),  # this machine cannot reach github.com
-    ("file:///no/such/repository@v1", "repository file:///no/such/repository not found"),
-    (None, "version no-such-tag not found"),
-])
+@pytest.mark.parametrize(
+    ("kit", "cause"),
+    [
+        ("cnn-course-kit/cnn-course-kit@v0.2.0", "no network"),  # this machine cannot reach github.com
+        ("file:///no/such/repository@v1", "repository file:///no/such/repository not found"),
+        (None, "version no-such-tag not found"),
+    ],
+)
 def test_install_cell_stops_with_one_line_naming_the_cause(kit_repo, tmp_path, kit, cause):
     repo, _ = kit_repo
     if kit is None:
@@ -115,8 +123,12 @@ def test_install_cell_stops_with_one_line_naming_the_cause(kit_repo, tmp_path, k
 
 
 def _github_unreachable() -> bool:
-    return subprocess.run(["git", "ls-remote", "https://github.com/git/git", "HEAD"], capture_output=True,
-                          timeout=60).returncode != 0
+    return (
+        subprocess.run(
+            ["git", "ls-remote", "https://github.com/git/git", "HEAD"], capture_output=True, timeout=60
+        ).returncode
+        != 0
+    )
 
 
 def _python_313():
@@ -128,8 +140,17 @@ def _python_313():
     return None
 
 
-COLAB_STACK = ["tensorflow==2.20.0", "keras==3.13.2", "numpy==2.1.3", "pandas==2.2.3", "matplotlib==3.10.0",
-               "seaborn==0.13.2", "scikit-learn==1.6.1", "ipython==7.34.0", "ipykernel==6.17.1"]
+COLAB_STACK = [
+    "tensorflow==2.20.0",
+    "keras==3.13.2",
+    "numpy==2.1.3",
+    "pandas==2.2.3",
+    "matplotlib==3.10.0",
+    "seaborn==0.13.2",
+    "scikit-learn==1.6.1",
+    "ipython==7.34.0",
+    "ipykernel==6.17.1",
+]
 
 
 def _versions(python: str, names) -> dict:
@@ -145,8 +166,12 @@ def test_install_cell_on_the_colab_stack_keeps_tensorflow_keras_numpy(kit_repo, 
     venv = tmp_path / "colab"
     subprocess.run([python, "-m", "venv", str(venv)], check=True)
     vpy = str(venv / "bin" / "python")
-    subprocess.run([vpy, "-m", "pip", "install", "-q", "--only-binary=:all:", *COLAB_STACK], check=True,
-                   capture_output=True, timeout=1800)
+    subprocess.run(
+        [vpy, "-m", "pip", "install", "-q", "--only-binary=:all:", *COLAB_STACK],
+        check=True,
+        capture_output=True,
+        timeout=1800,
+    )
     names = ["tensorflow", "keras", "numpy", "pandas", "matplotlib", "ipykernel"]
     before = _versions(vpy, names)
     import time
@@ -157,10 +182,12 @@ def test_install_cell_on_the_colab_stack_keeps_tensorflow_keras_numpy(kit_repo, 
         print(f"install cell, run {attempt}: {time.perf_counter() - t0:.0f} s")
         assert done.returncode == 0, done.stderr[-3000:]
     assert _versions(vpy, names) == before  # Colab's own versions untouched
-    check = ("import helpers, tabulate, papermill; from helpers.experiments import notebook_path;"
-             " from helpers.report.export import TEMPLATE_DIR;"
-             "print(helpers.__version__, helpers.__file__, notebook_path('05_evaluation_appendix.ipynb'),"
-             " (TEMPLATE_DIR / 'report' / 'index.tex.j2').is_file())")
+    check = (
+        "import helpers, tabulate, papermill; from helpers.experiments import notebook_path;"
+        " from helpers.report.export import TEMPLATE_DIR;"
+        "print(helpers.__version__, helpers.__file__, notebook_path('05_evaluation_appendix.ipynb'),"
+        " (TEMPLATE_DIR / 'report' / 'index.tex.j2').is_file())"
+    )
     out = subprocess.run([vpy, "-c", check], capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert out[0] == "0.2.0" and str(venv) in out[1] and str(venv) in out[2] and out[3] == "True", out
 
@@ -176,8 +203,12 @@ def test_wheel_installed_elsewhere_builds_the_pdf(smoke, tmp_path):
     if not xelatex_available() and os.environ.get("CI") != "true":
         pytest.skip("xelatex not installed")
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT), "-w", str(dist)], check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT), "-w", str(dist)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     wheel = next(dist.glob("cnn_course_kit-*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
@@ -223,8 +254,9 @@ def test_every_way_of_running_finds_the_same_outputs_folder(tmp_path, monkeypatc
 
 def run_all_default_output_dir(env) -> str:
     code = "import run_all; print(run_all.build_parser().parse_args([]).output_dir)"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env=env).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+    ).stdout.strip()
 
 
 def test_notebooks_default_to_the_one_folder():
@@ -239,20 +271,26 @@ def test_notebooks_default_to_the_one_folder():
 
 def cells_before_training(name: str, params: dict, folder: Path) -> list[str]:
     """The notebook's code up to (not including) training, with ``params`` injected by papermill."""
-    nb = papermill.execute_notebook(str(ROOT / "notebooks" / name), str(folder / name), parameters=params,
-                                    prepare_only=True, progress_bar=False)
+    nb = papermill.execute_notebook(
+        str(ROOT / "notebooks" / name), str(folder / name), parameters=params, prepare_only=True, progress_bar=False
+    )
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     stop = next(i for i, src in enumerate(code) if re.search(r"^result = train\(", src, re.M))
     return code[:stop]
 
 
-CASES = [("02_vgg.ipynb", {}), ("02_vgg.ipynb", {"train_size": 300}), ("02_vgg.ipynb", {"dataset": "mnist"}),
-         ("02_vgg.ipynb", {"use_drive": True}), ("02_vgg.ipynb", {"data_dir": "OFFICIAL"})]
+CASES = [
+    ("02_vgg.ipynb", {}),
+    ("02_vgg.ipynb", {"train_size": 300}),
+    ("02_vgg.ipynb", {"dataset": "mnist"}),
+    ("02_vgg.ipynb", {"use_drive": True}),
+    ("02_vgg.ipynb", {"data_dir": "OFFICIAL"}),
+]
 CASES += [("02_vgg.ipynb", {"recipe": r}) for r in ("report1", "report2", "best")]
-CASES += [("02_vgg.ipynb", {"model": m}) for m in ("vgg11", "vgg13", "vgg19", "report_vgg16_mnist",
-                                                     "report_vgg16_cifar10")]
-CASES += [("03_resnet.ipynb", {"model": m}) for m in ("resnet34", "resnet50", "plain18", "plain34",
-                                                        "report_resnet50")]
+CASES += [
+    ("02_vgg.ipynb", {"model": m}) for m in ("vgg11", "vgg13", "vgg19", "report_vgg16_mnist", "report_vgg16_cifar10")
+]
+CASES += [("03_resnet.ipynb", {"model": m}) for m in ("resnet34", "resnet50", "plain18", "plain34", "report_resnet50")]
 CASES += [("03_resnet.ipynb", {"recipe": "report1"}), ("04_googlenet.ipynb", {"recipe": "report2"})]
 
 
@@ -286,9 +324,12 @@ def test_each_documented_parameter_alone_gets_to_training(name, param, tmp_path,
 
 def test_progress_texts():
     assert bar_text(3, 30, 120, 390, 40.0, {"loss": 1.23456, "accuracy": 0.5}).startswith(
-        "Epoch 3/30 [=======>................] 120/390 - ETA 2 min - loss 1.2346 - accuracy 0.5000")
+        "Epoch 3/30 [=======>................] 120/390 - ETA 2 min - loss 1.2346 - accuracy 0.5000"
+    )
     assert bar_text(1, 1, 10, 10, 5.0, {}) == "Epoch 1/1 [========================] 10/10 - ETA 0 s"
-    assert format_duration(95) == "2 min" and format_duration(48 * 60) == "48 min" and format_duration(3 * 3600) == "3.0 h"
+    assert (
+        format_duration(95) == "2 min" and format_duration(48 * 60) == "48 min" and format_duration(3 * 3600) == "3.0 h"
+    )
     text = estimate_text(95, 30, "this CPU (2 cores)", gpu=False)
     assert text.startswith("~2 min per epoch on this CPU (2 cores): 30 epochs ~ 48 min") and "epochs=2" in text
     assert "epochs=2" not in estimate_text(5, 30, "Tesla T4", gpu=True)
@@ -298,7 +339,9 @@ def test_progress_texts():
 def test_live_bar_in_a_kernel_saves_one_clean_line_per_epoch(tmp_path):
     """In a notebook the bar updates in place; the saved notebook keeps only each epoch's final line."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(textwrap.dedent(f"""
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            textwrap.dedent(f"""
         from helpers.data import load_dataset
         from helpers.runs import RunDir
         from helpers.training import make_config
@@ -306,9 +349,12 @@ def test_live_bar_in_a_kernel_saves_one_clean_line_per_epoch(tmp_path):
         ds = load_dataset("mnist", synthetic=True, train_size=256, val_size=64, test_size=32)
         cfg = make_config("best", "vgg11", "mnist", epochs=2, batch_size=32)
         result = train(cfg, ds, RunDir({str(tmp_path)!r}, "bar"), progress="bar")
-    """))]
-    executed = papermill.execute_notebook(nb, str(tmp_path / "out.ipynb"), kernel_name="python3",
-                                          progress_bar=False, cwd=str(tmp_path))
+    """)
+        )
+    ]
+    executed = papermill.execute_notebook(
+        nb, str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False, cwd=str(tmp_path)
+    )
     outputs = executed.cells[0].outputs
     lines = [o["data"]["text/plain"] for o in outputs if o["output_type"] == "display_data"]
     assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/2", "Epoch 2/2"]

@@ -11,9 +11,16 @@ import pytest  # noqa: E402
 
 from helpers.models import REPORT_PARAMS, build_model, count_params, summary_text  # noqa: E402
 
-FAMILIES = [("report_vgg16_mnist", (28, 28, 1)), ("report_vgg16_cifar10", (32, 32, 3)), ("vgg11", (32, 32, 3)),
-            ("resnet18", (32, 32, 3)), ("resnet50", (32, 32, 3)), ("plain18", (32, 32, 3)),
-            ("googlenet", (32, 32, 3)), ("report_resnet50", (28, 28, 1))]
+FAMILIES = [
+    ("report_vgg16_mnist", (28, 28, 1)),
+    ("report_vgg16_cifar10", (32, 32, 3)),
+    ("vgg11", (32, 32, 3)),
+    ("resnet18", (32, 32, 3)),
+    ("resnet50", (32, 32, 3)),
+    ("plain18", (32, 32, 3)),
+    ("googlenet", (32, 32, 3)),
+    ("report_resnet50", (28, 28, 1)),
+]
 
 
 def table_rows(text):
@@ -21,7 +28,7 @@ def table_rows(text):
     lines = text.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("| Layer (type)"))
     body = []
-    for line in lines[header + 2:]:
+    for line in lines[header + 2 :]:
         if not line.startswith("|"):
             break
         body.append([cell[1:] for cell in line[1:-1].split("|")])  # drop the one space of padding
@@ -91,6 +98,10 @@ def test_long_names_wrap_instead_of_being_cut():
     text = summary_text(build_model("googlenet", (32, 32, 3)))
     layers = rows_by_layer(table_rows(text)[1])
     assert layers["inception_3a_output"]["inputs"] == [
-        "inception_3a_1x1_relu", "inception_3a_3x3_relu", "inception_3a_5x5_relu", "inception_3a_pool_proj_relu"]
+        "inception_3a_1x1_relu",
+        "inception_3a_3x3_relu",
+        "inception_3a_5x5_relu",
+        "inception_3a_pool_proj_relu",
+    ]
     assert summary_text(build_model("googlenet", (32, 32, 3)), width=100) != text
     assert max(len(line) for line in summary_text(build_model("vgg11", (32, 32, 3)), width=100).splitlines()) <= 100

@@ -96,8 +96,11 @@ def test_best_picks_its_settings_by_budget():
     # The small band's rules: flips without crops on CIFAR-10, except for the ResNet family and its plain twins
     # (one recipe for both nets of a degradation pair), which keep the crops; MNIST keeps shifts and rotations (a
     # flipped 2 is not a 2); the other bands keep the recipe's own augmentation.
-    assert SMALL_BUDGET_RULES == [("*/cifar10", {"augment": "flip"}), ("resnet*/cifar10", {"augment": "flip_crop"}),
-                                  ("plain*/cifar10", {"augment": "flip_crop"})]
+    assert SMALL_BUDGET_RULES == [
+        ("*/cifar10", {"augment": "flip"}),
+        ("resnet*/cifar10", {"augment": "flip_crop"}),
+        ("plain*/cifar10", {"augment": "flip_crop"}),
+    ]
     pair = [make_config("best", m, "cifar10", train_size=1200, epochs=8) for m in ("plain18", "resnet18")]
     assert pair[0] == {**pair[1], "model": "plain18"} and pair[1]["augment"] == "flip_crop"
     assert make_config("best", "googlenet", "cifar10", train_size=400, epochs=8)["augment"] == "flip"
@@ -118,15 +121,27 @@ def test_best_picks_its_settings_by_budget():
     # Each band with its full settings (what a band leaves out is the recipe's default), and the table notebooks show.
     bands_full = budget_bands("best")
     assert [b for _, b in bands_full[:2]] == [SMALL_BUDGET_SETTINGS, MIDDLE_BUDGET_SETTINGS]
-    assert bands_full[2] == (None, {"optimizer": "sgd_momentum", "lr": 0.02, "weight_decay": 5e-4,
-                                    "label_smoothing": 0.1, "batch_size": 128, "warmup_fraction": 0.15})
+    assert bands_full[2] == (
+        None,
+        {
+            "optimizer": "sgd_momentum",
+            "lr": 0.02,
+            "weight_decay": 5e-4,
+            "label_smoothing": 0.1,
+            "batch_size": 128,
+            "warmup_fraction": 0.15,
+        },
+    )
     assert budget_bands("report2") == []
     table = budget_table(vgg30)
     assert list(table["this run"] != "") == [False, True, False] and "55,590" in table.loc[1, "this run"]
     assert table.loc[0, "settings"].endswith("augment=flip") and "augment=flip_crop" in table.loc[1, "settings"]
     assert "lr=0.003" in table.loc[1, "settings"] and "optimizer=sgd_momentum" in table.loc[2, "settings"]
     # An explicit setting beats the budget rule.
-    assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, optimizer="rmsprop")["optimizer"] == "rmsprop"
+    assert (
+        make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, optimizer="rmsprop")["optimizer"]
+        == "rmsprop"
+    )
     assert make_config("best", "vgg11", "cifar10", train_size=1200, epochs=8, batch_size=64)["batch_size"] == 64
     assert make_config("best", "resnet18", "mnist")["epochs"] == 15
     assert budget_settings("report2", 8) == {}
@@ -190,8 +205,16 @@ def test_train_writes_a_complete_run_directory(tmp_path, tiny_mnist, capsys):
     out = capsys.readouterr().out
     assert out.count("Epoch ") == 2 and "\b" not in out and "\r" not in out  # one line per epoch, no progress bar
     hist = pd.read_csv(run / "history.csv")
-    assert list(hist.columns) == ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_seconds",
-                                  "images_per_s"]
+    assert list(hist.columns) == [
+        "epoch",
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "epoch_seconds",
+        "images_per_s",
+    ]
     assert hist["epoch"].tolist() == [1, 2] and np.isfinite(hist["loss"]).all() and (hist["images_per_s"] > 0).all()
     assert hist["lr"].iloc[0] > hist["lr"].iloc[1]  # one-cycle decays after warm-up
     config = json.loads((run / "config.json").read_text())
@@ -285,8 +308,9 @@ def test_load_runs_marks_unfinished_runs(tmp_path):
 
 def test_mixed_precision_and_xla_code_paths_run_on_cpu(tmp_path, tiny_mnist):
     """The GPU speed-ups are guarded switches; forced on here, a step runs and outputs stay float32."""
-    cfg = make_config("best", "vgg11", "mnist", epochs=1, batch_size=32, mixed_precision=True, jit_compile=True,
-                      steps_per_execution=2)
+    cfg = make_config(
+        "best", "vgg11", "mnist", epochs=1, batch_size=32, mixed_precision=True, jit_compile=True, steps_per_execution=2
+    )
     result = train(cfg, tiny_mnist, RunDir(tmp_path, "mp"))
     assert result.model.dtype_policy.name == "mixed_float16"
     assert result.model.outputs[0].dtype == "float32"
@@ -330,8 +354,13 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path)], capture_output=True, text=True,
-                          timeout=600, cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.run(
+        [sys.executable, "-c", MIRRORED, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["replicas"] == 2 and np.isfinite(out["loss"])
@@ -353,7 +382,7 @@ def test_batchnorm_recalibration_sets_the_data_statistics():
     assert recalibrate_batchnorm(model, ds, max_batches=100) == 8
     bn = model.layers[-1]
     np.testing.assert_allclose(bn.moving_mean.numpy(), data.mean(0), rtol=1e-5)  # the plain average, no lag
-    batch_vars = np.mean([data[i:i + 64].var(0) for i in range(0, 512, 64)], axis=0)
+    batch_vars = np.mean([data[i : i + 64].var(0) for i in range(0, 512, 64)], axis=0)
     np.testing.assert_allclose(bn.moving_variance.numpy(), batch_vars, rtol=1e-4)  # dropout was off
     assert bn.momentum == 0.99 and model.layers[1].rate == 0.5  # restored
 
@@ -380,8 +409,11 @@ def test_validation_sees_recalibrated_batchnorm_statistics(recalibrate):
     x = rng.normal(100.0, 1.0, size=(256, 1)).astype("float32")
     y = (x[:, 0] > 100.0).astype("int64")  # the class is the sign of the standardised input
     model = _lagging_batchnorm_model()
-    callbacks = [RecalibrateBeforeValidation([(x[i:i + 64], y[i:i + 64]) for i in range(0, 256, 64)], 4)] \
-        if recalibrate else []
+    callbacks = (
+        [RecalibrateBeforeValidation([(x[i : i + 64], y[i : i + 64]) for i in range(0, 256, 64)], 4)]
+        if recalibrate
+        else []
+    )
     history = model.fit(x, y, batch_size=256, epochs=1, validation_data=(x, y), callbacks=callbacks, verbose=0)
     train_acc, val_acc = history.history["accuracy"][0], history.history["val_accuracy"][0]
     assert train_acc > 0.95  # training normalises with each batch's own statistics

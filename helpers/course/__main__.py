@@ -13,8 +13,9 @@ from helpers.experiments import notebook_path
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.course",
-                                     description="Write the student version of the notebooks (solutions removed).")
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.course", description="Write the student version of the notebooks (solutions removed)."
+    )
     parser.add_argument("command", choices=["student", "list"])
     parser.add_argument("out_dir", nargs="?", default="student", help="folder for the student notebooks")
     args = parser.parse_args(argv)

@@ -47,9 +47,12 @@ def shape(expected: tuple, what: str):
     return judge
 
 
-def same_block(reference: Callable, cases: list[tuple[tuple, dict]], what: str,
-                hint: str = "convs without bias when a BatchNorm follows; a projection shortcut when stride or "
-                            "channels change"):
+def same_block(
+    reference: Callable,
+    cases: list[tuple[tuple, dict]],
+    what: str,
+    hint: str = "convs without bias when a BatchNorm follows; a projection shortcut when stride or channels change",
+):
     """A judge for a block function ``f(x, filters, stride=...)``: same output shape and parameter count as the
     kit's ``reference`` on every case (input shape, keyword arguments)."""
 
@@ -107,7 +110,6 @@ def vgg13_config(answer):
 def vgg_loop(answer):
     """The loop that turns a config list into layers, checked against the kit's (without batch norm)."""
 
-
     if not callable(answer):
         return f"expected a function features(x, cfg), got {answer!r}"
     for name in ("vgg11", "vgg16"):
@@ -148,7 +150,6 @@ def standardize(answer):
 
 def one_cycle(answer):
 
-
     if not callable(answer):
         return f"expected a function one_cycle_lr(step, total_steps, peak_lr), got {answer!r}"
     total, peak = 1000, 0.1
@@ -175,7 +176,7 @@ def center_share_of(heatmap) -> float:
 
     h = np.asarray(heatmap, dtype=float)
     rows, cols = h.shape[0] // 4, h.shape[1] // 4
-    return float(h[rows:h.shape[0] - rows, cols:h.shape[1] - cols].sum() / h.sum())
+    return float(h[rows : h.shape[0] - rows, cols : h.shape[1] - cols].sum() / h.sum())
 
 
 def center_share(answer):
@@ -184,9 +185,12 @@ def center_share(answer):
         return f"expected a function center_share(heatmap), got {answer!r}"
     corner, middle = np.zeros((32, 32)), np.zeros((32, 32))
     corner[:4, :4], middle[14:18, 14:18] = 1, 1
-    cases = {"a uniform 32x32 heatmap": np.ones((32, 32)), "a heatmap lit only in its top-left corner": corner,
-             "a heatmap lit only in the middle": middle,
-             "a random 28x28 heatmap": np.random.default_rng(0).random((28, 28))}
+    cases = {
+        "a uniform 32x32 heatmap": np.ones((32, 32)),
+        "a heatmap lit only in its top-left corner": corner,
+        "a heatmap lit only in the middle": middle,
+        "a random 28x28 heatmap": np.random.default_rng(0).random((28, 28)),
+    }
     for what, heat in cases.items():
         got, want = answer(heat.copy()), center_share_of(heat)
         if got is None:
@@ -197,7 +201,9 @@ def center_share(answer):
             return f"for {what} you give {float(got):.3f}: that is the border's share, not the middle's"
         if float(got) > 1:
             return f"for {what} you give {float(got):.3f}, more than 1: divide by the whole heatmap's sum"
-        return f"for {what} you give {float(got):.3f}, expected {want:.3f} (the middle: rows and columns H//4 to H - H//4)"
+        return (
+            f"for {what} you give {float(got):.3f}, expected {want:.3f} (the middle: rows and columns H//4 to H - H//4)"
+        )
     return None
 
 

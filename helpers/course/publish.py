@@ -1,7 +1,7 @@
 """Where the kit is published: one constant, and the command that writes it into every notebook and the README.
 
-    python -m helpers.course.publish                      # check: exit 1 and list what disagrees with SOURCE
-    python -m helpers.course.publish OWNER/REPO@REF       # publish a fork or a release: rewrite SOURCE, badges, install cells
+    python -m helpers.course.publish                  # check: exit 1 and list what disagrees with SOURCE
+    python -m helpers.course.publish OWNER/REPO@REF   # publish a fork or release: rewrite SOURCE, badges, install cells
 
 ``SOURCE`` names the GitHub repository and the version (a tag or a commit) that the notebooks' "Open in Colab"
 badges open and their first cell installs, so a notebook always installs the kit it was written for.
@@ -28,8 +28,10 @@ _INSTALL_MARK = "# Colab only: install the course kit"
 def parse_source(source: str) -> tuple[str, str]:
     """``OWNER/REPO@REF`` -> (``OWNER/REPO``, ``REF``), or ValueError naming the expected form."""
     if not isinstance(source, str) or not _SOURCE_RE.match(source):
-        raise ValueError(f"{source!r} is not OWNER/REPO@REF (e.g. cnn-course-kit/cnn-course-kit@v0.2.0 or "
-                         "my-name/cnn-course-kit@main).")
+        raise ValueError(
+            f"{source!r} is not OWNER/REPO@REF (e.g. cnn-course-kit/cnn-course-kit@v0.2.0 or "
+            "my-name/cnn-course-kit@main)."
+        )
     repo, ref = source.split("@", 1)
     return repo, ref
 
@@ -58,15 +60,20 @@ if "google.colab" in sys.modules:
     url = repo if "://" in repo else f"https://github.com/{{repo}}"
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
         keep.write("".join(f"{{p}}=={{importlib.metadata.version(p)}}\\n" for p in ("tensorflow", "keras", "numpy")))
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-c", keep.name,
-                          f"git+{{url}}@{{ref}}"], capture_output=True, text=True)
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "-c", keep.name, f"git+{{url}}@{{ref}}"],
+        capture_output=True,
+        text=True,
+    )
     if pip.returncode:
         log = pip.stderr + pip.stdout
         last = (log.strip().splitlines() or ["(no output)"])[-1]
-        cause = ("no network (is the runtime connected?)" if re.search("resolve host|connect to|unreachable", log)
-                 else f"repository {{url}} not found" if re.search("not found|not appear to be a git|Username", log)
-                 else f"version {{ref}} not found in {{url}}" if re.search("did not match any|unknown revision", log)
-                 else f"pip error: {{last}}")
+        causes = {{
+            "resolve host|connect to|unreachable": "no network (is the runtime connected?)",
+            "not found|not appear to be a git|Username": f"repository {{url}} not found",
+            "did not match any|unknown revision": f"version {{ref}} not found in {{url}}",
+        }}
+        cause = next((c for pattern, c in causes.items() if re.search(pattern, log)), f"pip error: {{last}}")
         raise SystemExit(f"The course kit was not installed: {{cause}}.")
     importlib.invalidate_caches()
 
@@ -131,8 +138,11 @@ def main(argv=None) -> int:
     if args.source is None:
         for path in changed:
             print(f"{path} disagrees with SOURCE = {SOURCE!r}")
-        print("ok: every badge and install cell uses " + SOURCE if not changed else
-              f"run `python -m helpers.course.publish {SOURCE}` to rewrite them")
+        print(
+            "ok: every badge and install cell uses " + SOURCE
+            if not changed
+            else f"run `python -m helpers.course.publish {SOURCE}` to rewrite them"
+        )
         return 1 if changed else 0
     print(f"published as {args.source}: rewrote {', '.join(changed) or 'nothing (already so)'}")
     return 0

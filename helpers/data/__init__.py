@@ -25,6 +25,18 @@ from helpers.data.datasets import (  # noqa: E402
 )
 from helpers.data.pipeline import Preprocessing, make_pipeline  # noqa: E402
 
-__all__ = ["AUGMENTATIONS", "DATASET_NAMES", "OFFICIAL_TRAIN_IMAGES", "Dataset", "DatasetError", "Preprocessing",
-           "augment_batch", "load_dataset", "load_test_split", "make_pipeline", "split_count", "synthetic_arrays",
-           "training_images"]
+__all__ = [
+    "AUGMENTATIONS",
+    "DATASET_NAMES",
+    "OFFICIAL_TRAIN_IMAGES",
+    "Dataset",
+    "DatasetError",
+    "Preprocessing",
+    "augment_batch",
+    "load_dataset",
+    "load_test_split",
+    "make_pipeline",
+    "split_count",
+    "synthetic_arrays",
+    "training_images",
+]

@@ -49,8 +49,9 @@ def augment_with(images, kind: str, uniform):
     a0, a1, a2 = sign * a0, sign * a1, ops.where(flip, (w - 1) - a2, a2)
     zeros = ops.zeros_like(a0)
     transforms = ops.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-    return ops.image.affine_transform(images, transforms, interpolation=interpolation, fill_mode="constant",
-                                      fill_value=0.0)
+    return ops.image.affine_transform(
+        images, transforms, interpolation=interpolation, fill_mode="constant", fill_value=0.0
+    )
 
 
 def augment_batch(images, kind: str, seed):

@@ -129,8 +129,9 @@ def load_test_split(config: dict) -> Dataset:
     else:  # the mnist.npz / .tar.gz file, the extracted cifar-10-batches-py folder, or a folder of batches
         path = Path(source)
         where = {"data_dir": path.parent if path.is_file() or path.name == CIFAR_DIR else path}
-    return load_dataset(config["dataset"], val_size=config["val_size"], test_size=config["data"]["test"],
-                        seed=config["seed"], **where)
+    return load_dataset(
+        config["dataset"], val_size=config["val_size"], test_size=config["data"]["test"], seed=config["seed"], **where
+    )
 
 
 def _check_name(name: str) -> str:

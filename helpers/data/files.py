@@ -75,7 +75,9 @@ def _read_mnist_npz(path: Path):
     except KeyError as e:
         raise DatasetError(f"{path} lacks the array {e} (expected x_train, y_train, x_test, y_test).") from e
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-        raise DatasetError(f"{path} is truncated or not a valid mnist.npz ({e}). Delete it and download it again.") from e
+        raise DatasetError(
+            f"{path} is truncated or not a valid mnist.npz ({e}). Delete it and download it again."
+        ) from e
     train = _check_arrays("mnist", arrays["x_train"], arrays["y_train"], path)
     test = _check_arrays("mnist", arrays["x_test"], arrays["y_test"], path)
     return train, test
@@ -96,13 +98,17 @@ def _read_cifar10(path: Path):
                 members = {Path(m.name).name: m for m in tar.getmembers() if m.isfile()}
                 missing = [n for n in names if n not in members]
                 if missing:
-                    raise DatasetError(f"{path} lacks {', '.join(missing)} (expected {CIFAR_DIR}/data_batch_1..5, test_batch).")
+                    raise DatasetError(
+                        f"{path} lacks {', '.join(missing)} (expected {CIFAR_DIR}/data_batch_1..5, test_batch)."
+                    )
                 batches = {n: _unpickle(tar.extractfile(members[n]).read(), f"{path}:{members[n].name}") for n in names}
     except DatasetError:
         raise
     except (tarfile.TarError, EOFError, OSError, zipfile.BadZipFile, ValueError) as e:
-        raise DatasetError(f"{path} is truncated or not a valid CIFAR-10 archive ({type(e).__name__}: {e}). "
-                           f"Delete it and download it again.") from e
+        raise DatasetError(
+            f"{path} is truncated or not a valid CIFAR-10 archive ({type(e).__name__}: {e}). "
+            f"Delete it and download it again."
+        ) from e
     train = [_cifar_batch(batches[n], f"{path}/{n}") for n in names[:5]]
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])

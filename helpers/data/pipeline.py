@@ -21,6 +21,7 @@ from helpers.environment import backend
 
 __all__ = ["Batches", "Preprocessing", "make_pipeline"]
 
+
 @dataclass(frozen=True)
 class Preprocessing:
     """Pixel scaling: ``(x / 255 - mean) / std`` per channel; mean 0, std 1 is plain scaling to [0, 1]."""
@@ -56,8 +57,23 @@ class Batches(keras.utils.PyDataset):
     steps: on a GPU (an H200 under JAX) the kit then trained VGG-11 at 0.3 of a bare ``fit`` on in-memory arrays.
     """
 
-    def __init__(self, x, y, *, batch_size, num_classes, preprocessing, training=False, augment="none",
-                 one_hot=True, output_names=None, seed=0, drop_remainder=False, cache=False, workers=1):
+    def __init__(
+        self,
+        x,
+        y,
+        *,
+        batch_size,
+        num_classes,
+        preprocessing,
+        training=False,
+        augment="none",
+        one_hot=True,
+        output_names=None,
+        seed=0,
+        drop_remainder=False,
+        cache=False,
+        workers=1,
+    ):
         super().__init__(workers=workers)
         self.x, self.y, self.batch_size, self.num_classes = x, np.asarray(y), batch_size, num_classes
         self.preprocessing, self.training, self.augment, self.one_hot = preprocessing, training, augment, one_hot
@@ -78,7 +94,7 @@ class Batches(keras.utils.PyDataset):
     def __getitem__(self, i):
         if self.cached is not None and i in self.cached:
             return self.cached[i]
-        index = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+        index = self.order[i * self.batch_size : (i + 1) * self.batch_size]
         images = self.x[index]
         if self.augmenter is not None:
             uniform = np.random.default_rng([self.seed, self.epoch, i]).random((len(index), 4), dtype=np.float32)
@@ -129,11 +145,22 @@ def make_pipeline(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     if cache and training:
-        raise ValueError("cache=True is for evaluation pipelines: training batches are reshuffled and augmented "
-                         "every epoch, so caching them would freeze them.")
-    settings = dict(batch_size=batch_size, num_classes=num_classes, preprocessing=preprocessing, training=training,
-                    augment=augment, one_hot=one_hot, output_names=output_names, seed=seed,
-                    drop_remainder=drop_remainder, cache=cache)
+        raise ValueError(
+            "cache=True is for evaluation pipelines: training batches are reshuffled and augmented "
+            "every epoch, so caching them would freeze them."
+        )
+    settings = dict(
+        batch_size=batch_size,
+        num_classes=num_classes,
+        preprocessing=preprocessing,
+        training=training,
+        augment=augment,
+        one_hot=one_hot,
+        output_names=output_names,
+        seed=seed,
+        drop_remainder=drop_remainder,
+        cache=cache,
+    )
     if backend() == "tensorflow":
         from helpers.data.tf_data import tf_pipeline  # imports TensorFlow, which the other backends may lack
 

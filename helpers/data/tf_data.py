@@ -14,8 +14,21 @@ from helpers.data.labels import shape_labels
 __all__ = ["tf_pipeline"]
 
 
-def tf_pipeline(x, y, *, batch_size, num_classes, preprocessing, training, augment, one_hot, output_names, seed,
-                drop_remainder, cache):
+def tf_pipeline(
+    x,
+    y,
+    *,
+    batch_size,
+    num_classes,
+    preprocessing,
+    training,
+    augment,
+    one_hot,
+    output_names,
+    seed,
+    drop_remainder,
+    cache,
+):
     """``helpers.data.pipeline.make_pipeline`` as a tf.data pipeline (arguments checked there): (shuffle) -> batch
     -> (augment whole batches) -> normalise, labels -> (cache) -> prefetch."""
     ds = tf.data.Dataset.from_tensor_slices((x, y))
@@ -30,8 +43,9 @@ def tf_pipeline(x, y, *, batch_size, num_classes, preprocessing, training, augme
             uniform = tf.random.stateless_uniform([tf.shape(xy[0])[0], 4], tf.stack([s, tf.constant(seed, tf.int64)]))
             return augment_with(xy[0], augment, uniform), xy[1]
 
-        ds = tf.data.Dataset.zip((ds, batch_seeds)).map(augment_one, num_parallel_calls=tf.data.AUTOTUNE,
-                                                        deterministic=True)
+        ds = tf.data.Dataset.zip((ds, batch_seeds)).map(
+            augment_one, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+        )
 
     def finish(images, labels):
         return preprocessing(images), shape_labels(labels, num_classes, one_hot, output_names, tf.one_hot)

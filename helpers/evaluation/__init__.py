@@ -32,8 +32,31 @@ from helpers.evaluation.metrics import (  # noqa: E402
 from helpers.evaluation.speed import count_flops, inference_throughput  # noqa: E402
 from helpers.evaluation.trained import NoRunError, OpenedRun, best_run, open_run, plain_residual_pairs  # noqa: E402
 
-__all__ = ["REPORT_COLUMNS", "NoRunError", "OpenedRun", "best_run", "classification_report_frame", "count_flops",
-           "cut_layers", "evaluate_predictions", "evaluate_run", "feature_maps", "filter_images", "filter_patterns",
-           "first_conv", "gradcam", "gradcam_layer", "inference_throughput", "most_active_channels", "open_run",
-           "overlay", "plain_residual_pairs", "predict", "sample_indices", "stage_layers", "to_labels",
-           "top_confusions", "untrained_model"]
+__all__ = [
+    "REPORT_COLUMNS",
+    "NoRunError",
+    "OpenedRun",
+    "best_run",
+    "classification_report_frame",
+    "count_flops",
+    "cut_layers",
+    "evaluate_predictions",
+    "evaluate_run",
+    "feature_maps",
+    "filter_images",
+    "filter_patterns",
+    "first_conv",
+    "gradcam",
+    "gradcam_layer",
+    "inference_throughput",
+    "most_active_channels",
+    "open_run",
+    "overlay",
+    "plain_residual_pairs",
+    "predict",
+    "sample_indices",
+    "stage_layers",
+    "to_labels",
+    "top_confusions",
+    "untrained_model",
+]

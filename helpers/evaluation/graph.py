@@ -44,9 +44,11 @@ def stage_layers(model) -> list[str]:
     model = inference_model(model)
     cuts = cut_layers(model)
     image_channels = int(model.input.shape[-1])  # padding or reshaping the image is no stage
-    return [name for name, after in zip(cuts, cuts[1:] + [None], strict=True)
-            if (after is None or _shape(model, after) != _shape(model, name))
-            and _shape(model, name)[-1] != image_channels]
+    return [
+        name
+        for name, after in zip(cuts, cuts[1:] + [None], strict=True)
+        if (after is None or _shape(model, after) != _shape(model, name)) and _shape(model, name)[-1] != image_channels
+    ]
 
 
 def gradcam_layer(model, min_size: int = 4) -> str:

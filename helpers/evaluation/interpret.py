@@ -21,8 +21,17 @@ from matplotlib import colormaps
 from helpers.evaluation.graph import activation_model, gradcam_layer, logits_model
 from helpers.models import build_model, inference_model
 
-__all__ = ["feature_maps", "filter_images", "filter_patterns", "gradcam", "gradient", "gradient_function",
-           "most_active_channels", "overlay", "untrained_model"]
+__all__ = [
+    "feature_maps",
+    "filter_images",
+    "filter_patterns",
+    "gradcam",
+    "gradient",
+    "gradient_function",
+    "most_active_channels",
+    "overlay",
+    "untrained_model",
+]
 
 
 def gradient_function(fn, compiled: bool = False):
@@ -62,8 +71,9 @@ def gradient_function(fn, compiled: bool = False):
             return np.asarray(values), np.asarray(grads)
 
         return step
-    raise NotImplementedError(f"helpers.interpret: gradients on Keras' {backend!r} backend are not written yet "
-                              "(TensorFlow and JAX are).")
+    raise NotImplementedError(
+        f"helpers.interpret: gradients on Keras' {backend!r} backend are not written yet (TensorFlow and JAX are)."
+    )
 
 
 def gradient(fn, x):
@@ -136,8 +146,7 @@ def untrained_model(config: dict):
     return build_model(config["model"], tuple(config["data"]["input_shape"]), len(config["data"]["class_names"]))
 
 
-def filter_patterns(model, layer: str, channels, steps: int = 30, step_size: float = 0.5,
-                    seed: int = 0) -> np.ndarray:
+def filter_patterns(model, layer: str, channels, steps: int = 30, step_size: float = 0.5, seed: int = 0) -> np.ndarray:
     """Images that excite ``channels`` of ``layer`` most, by gradient ascent from faint noise (Erhan et al., 2009;
     Chollet, ch. 9): each step moves the image along its normalised gradient of the channel's mean activation
     (borders left out). Returns (len(channels), H, W, C) in [0, 1], each stretched for display."""
@@ -150,7 +159,7 @@ def filter_patterns(model, layer: str, channels, steps: int = 30, step_size: flo
 
     def objective(x):
         a = probe(x, training=False)
-        a = a[:, border:h - border, border:h - border, :] if border else a
+        a = a[:, border : h - border, border : h - border, :] if border else a
         return ops.mean(ops.sum(a * pick, axis=-1), axis=(1, 2))
 
     rng = np.random.default_rng(seed)
@@ -158,6 +167,6 @@ def filter_patterns(model, layer: str, channels, steps: int = 30, step_size: flo
     step = gradient_function(objective, compiled=True)
     for _ in range(steps):
         _, g = step(x)
-        x = x + step_size * g / (np.sqrt((g ** 2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8)
+        x = x + step_size * g / (np.sqrt((g**2).mean(axis=(1, 2, 3), keepdims=True)) + 1e-8)
     x = x - x.mean(axis=(1, 2, 3), keepdims=True)
     return (0.5 + 0.15 * x / (x.std(axis=(1, 2, 3), keepdims=True) + 1e-8)).clip(0, 1)

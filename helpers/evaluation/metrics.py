@@ -86,9 +86,7 @@ def classification_report_frame(report: dict) -> pd.DataFrame:
     return frame
 
 
-def sample_indices(
-    y_true, y_pred, correct: bool, n: int = 16, seed: int = 0, per_class: bool = False
-) -> np.ndarray:
+def sample_indices(y_true, y_pred, correct: bool, n: int = 16, seed: int = 0, per_class: bool = False) -> np.ndarray:
     """Return sorted indices of up to `n` correctly (or wrongly) predicted samples, or `n` per true class."""
     y_true, y_pred = to_labels(y_true), to_labels(y_pred)
     rng = np.random.default_rng(seed)
@@ -109,18 +107,21 @@ def evaluate_run(result, dataset, batch_size: int = 256) -> dict:
     metrics = evaluate_predictions(dataset.y_test, probs, dataset.class_names)
     history = result.history
     n_infer = min(len(x_test), 1024)
-    metrics.update({
-        "test_accuracy": metrics["accuracy"],
-        "val_accuracy": float(history["val_accuracy"].iloc[-1]) if len(history) else None,
-        "epochs_run": len(history),
-        "train_seconds": float(history["epoch_seconds"].sum()) if len(history) else result.train_seconds,
-        "train_images_per_s": float(history["images_per_s"].median()) if len(history) else None,
-        "inference_images_per_s": inference_throughput(model, x_test[:n_infer], batch_size=batch_size)
-        if n_infer else None,
-        "params": count_params(result.model),
-        "flops_per_image": count_flops(model),
-        "resumed_from_epoch": result.resumed_from_epoch,
-    })
+    metrics.update(
+        {
+            "test_accuracy": metrics["accuracy"],
+            "val_accuracy": float(history["val_accuracy"].iloc[-1]) if len(history) else None,
+            "epochs_run": len(history),
+            "train_seconds": float(history["epoch_seconds"].sum()) if len(history) else result.train_seconds,
+            "train_images_per_s": float(history["images_per_s"].median()) if len(history) else None,
+            "inference_images_per_s": inference_throughput(model, x_test[:n_infer], batch_size=batch_size)
+            if n_infer
+            else None,
+            "params": count_params(result.model),
+            "flops_per_image": count_flops(model),
+            "resumed_from_epoch": result.resumed_from_epoch,
+        }
+    )
     run = result.run
     run.write_npz(RunDir.PREDICTIONS, y_true=dataset.y_test, y_pred=y_pred, probs=probs.astype(np.float16))
     run.write_json(RunDir.METRICS, metrics)  # written last: its presence marks the run finished

@@ -39,9 +39,17 @@ def inference_throughput(model, x, batch_size: int = 256, repeats: int = 3, warm
 
 
 # Layers that do no arithmetic on their input (moving, copying, selecting, or ReLU's comparison with 0).
-_FREE = (keras.layers.InputLayer, keras.layers.Flatten, keras.layers.Reshape, keras.layers.Dropout,
-         keras.layers.Concatenate, keras.layers.ZeroPadding2D, keras.layers.Cropping2D, keras.layers.ReLU,
-         keras.layers.SpatialDropout2D)
+_FREE = (
+    keras.layers.InputLayer,
+    keras.layers.Flatten,
+    keras.layers.Reshape,
+    keras.layers.Dropout,
+    keras.layers.Concatenate,
+    keras.layers.ZeroPadding2D,
+    keras.layers.Cropping2D,
+    keras.layers.ReLU,
+    keras.layers.SpatialDropout2D,
+)
 
 
 def _size(shape) -> int:
@@ -88,8 +96,9 @@ def count_flops(model) -> int | None:
     for layer in _walk(model):
         flops = _layer_flops(layer)
         if flops is None:
-            warnings.warn(f"count_flops: cannot count layer {layer.name!r} ({type(layer).__name__}); returning None",
-                          stacklevel=2)
+            warnings.warn(
+                f"count_flops: cannot count layer {layer.name!r} ({type(layer).__name__}); returning None", stacklevel=2
+            )
             return None
         total += flops
     return int(total)

@@ -39,9 +39,11 @@ def best_run(output_dir) -> str:
     if usable.empty:
         folder = Path(output_dir) / "runs"
         found = ", ".join(f"{r.run_name} ({r.status})" for r in runs.itertuples()) or "nothing"
-        raise NoRunError(f"No finished run to look into in {folder} (found: {found}). Train one first: run "
-                         "02_vgg.ipynb, 03_resnet.ipynb or 04_googlenet.ipynb, or `python run_all.py --profile "
-                         "smoke`, then run this notebook again.")
+        raise NoRunError(
+            f"No finished run to look into in {folder} (found: {found}). Train one first: run "
+            "02_vgg.ipynb, 03_resnet.ipynb or 04_googlenet.ipynb, or `python run_all.py --profile "
+            "smoke`, then run this notebook again."
+        )
     return str(usable.sort_values("test_accuracy", ascending=False, kind="stable")["run_name"].iloc[0])
 
 
@@ -65,8 +67,9 @@ class OpenedRun:
 
     def inputs(self, images) -> np.ndarray:
         """Pixels 0..255 -> what the model takes: the run's own ``Preprocessing`` (its training split's statistics)."""
-        preprocessing = Preprocessing(tuple(self.config.get("normalization_mean", (0.0,))),
-                                      tuple(self.config.get("normalization_std", (1.0,))))
+        preprocessing = Preprocessing(
+            tuple(self.config.get("normalization_mean", (0.0,))), tuple(self.config.get("normalization_std", (1.0,)))
+        )
         return preprocessing(np.asarray(images))
 
 
@@ -90,14 +93,25 @@ def open_run(output_dir, run_name: str = "") -> OpenedRun:
     run = RunDir(output_dir, name)
     if not (run.finished and (run / RunDir.MODEL).is_file()):
         _, usable = _candidates(output_dir)
-        raise NoRunError(f"Run {name!r} has no finished model in {run.path}; finished runs there: "
-                         f"{', '.join(usable['run_name']) or 'none'}.")
+        raise NoRunError(
+            f"Run {name!r} has no finished model in {run.path}; finished runs there: "
+            f"{', '.join(usable['run_name']) or 'none'}."
+        )
     config, metrics = run.read_json(RunDir.CONFIG), run.read_json(RunDir.METRICS)
     pred = np.load(run / RunDir.PREDICTIONS)
     model = inference_model(keras.saving.load_model(run / RunDir.MODEL, compile=False))
     x_test, note = reload_test_images(config, pred["y_true"])
-    return OpenedRun(name, config, metrics, model, pred["y_true"], pred["y_pred"],
-                     np.asarray(pred["probs"], np.float32), x_test, note)
+    return OpenedRun(
+        name,
+        config,
+        metrics,
+        model,
+        pred["y_true"],
+        pred["y_pred"],
+        np.asarray(pred["probs"], np.float32),
+        x_test,
+        note,
+    )
 
 
 def plain_residual_pairs(output_dir) -> tuple[list[tuple[int, str, str]], list[str]]:
@@ -112,13 +126,18 @@ def plain_residual_pairs(output_dir) -> tuple[list[tuple[int, str, str]], list[s
             if e.name in finished.index:
                 names.append(str(finished.loc[e.name, "run_name"]))
                 continue
-            same = finished[(finished["model"] == e.params["model"]) & (finished["dataset"] == e.params["dataset"])
-                            & (finished["recipe"] == e.params["recipe"])]
+            same = finished[
+                (finished["model"] == e.params["model"])
+                & (finished["dataset"] == e.params["dataset"])
+                & (finished["recipe"] == e.params["recipe"])
+            ]
             names.append(str(same["run_name"].iloc[-1]) if len(same) else None)
         if None in names:
             missing = [e.name for e, n in zip(experiments, names, strict=True) if n is None]
-            notes.append(f"{depth} layers, plain vs residual: not shown, {' and '.join(missing)} "
-                         f"{'is' if len(missing) == 1 else 'are'} not finished.")
+            notes.append(
+                f"{depth} layers, plain vs residual: not shown, {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not finished."
+            )
         else:
             pairs.append((depth, *names))
     return pairs, notes

@@ -3,7 +3,8 @@
 An *experiment* is one notebook executed with one set of parameters. A *profile* scales data and compute:
 
 * ``smoke``: synthetic data, a few dozen images, 1 epoch: every notebook and code path in minutes (the tests),
-* ``quick``: real data, stratified subsets, 8-25 epochs on 6 training runs, long enough to learn (28 min measured on 2 cores),
+* ``quick``: real data, stratified subsets, 8-25 epochs on 6 training runs, long enough to learn (28 min measured on
+  2 cores),
 * ``full``: full data and the recipe's epochs: for GPUs.
 
 The rows live in ``matrix``, the profiles in ``profiles``; ``notebook_path`` finds a notebook, checkout or wheel.
@@ -21,8 +22,16 @@ from pathlib import Path
 from helpers.experiments.matrix import MATRIX
 from helpers.experiments.profiles import PROFILES
 
-__all__ = ["EXPERIMENTS", "NOTEBOOKS", "PROFILES", "Experiment", "degradation_experiments", "experiments_for",
-           "notebook_path", "parameters_for"]
+__all__ = [
+    "EXPERIMENTS",
+    "NOTEBOOKS",
+    "PROFILES",
+    "Experiment",
+    "degradation_experiments",
+    "experiments_for",
+    "notebook_path",
+    "parameters_for",
+]
 
 NOTEBOOKS = {
     "data": "01_data_loading.ipynb",
@@ -56,6 +65,7 @@ def _experiment(name, notebook, model, dataset, recipe, overrides, table, report
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (_experiment(*row) for row in MATRIX)}
 
+
 def experiments_for(profile: str, pattern: str | None = None) -> list[Experiment]:
     """The experiments a profile runs (the appendix last), optionally filtered by a glob or substring."""
     if profile not in PROFILES:
@@ -67,7 +77,9 @@ def experiments_for(profile: str, pattern: str | None = None) -> list[Experiment
         chosen = [e for e in chosen if fnmatch.fnmatch(e.name, glob) or e.notebook == NOTEBOOKS["appendix"]]
         if all(e.notebook == NOTEBOOKS["appendix"] for e in chosen):
             names = ", ".join(e.name for e in experiments_for(profile))
-            raise ValueError(f"--only {pattern!r} matches no experiment of profile {profile!r}; its experiments: {names}.")
+            raise ValueError(
+                f"--only {pattern!r} matches no experiment of profile {profile!r}; its experiments: {names}."
+            )
     return chosen
 
 
@@ -102,9 +114,12 @@ def degradation_experiments() -> dict[int, tuple[Experiment, Experiment]]:
 
 def notebook_path(name: str) -> Path:
     """A course notebook: in the repository checkout, or where the installed wheel put it (share/cnn-course-kit)."""
-    for folder in (Path(__file__).resolve().parents[2] / "notebooks",
-                   Path(sys.prefix) / "share" / "cnn-course-kit" / "notebooks"):
+    for folder in (
+        Path(__file__).resolve().parents[2] / "notebooks",
+        Path(sys.prefix) / "share" / "cnn-course-kit" / "notebooks",
+    ):
         if (folder / name).is_file():
             return folder / name
-    raise FileNotFoundError(f"Notebook {name} is neither in the repository nor in {sys.prefix}/share/cnn-course-kit: "
-                            "reinstall the kit.")
+    raise FileNotFoundError(
+        f"Notebook {name} is neither in the repository nor in {sys.prefix}/share/cnn-course-kit: reinstall the kit."
+    )

@@ -5,24 +5,39 @@ PROFILES = {
     "smoke": {
         "about": "synthetic data, 64 training images, 1 epoch: every notebook and code path in minutes",
         "tag": "smoke",
-        "train": {"synthetic": True, "epochs": 1, "train_size": 64, "val_size": 32, "test_size": 64, "batch_size": 32,
-                  "tensorboard": True},
+        "train": {
+            "synthetic": True,
+            "epochs": 1,
+            "train_size": 64,
+            "val_size": 32,
+            "test_size": 64,
+            "batch_size": 32,
+            "tensorboard": True,
+        },
         "data": {"synthetic": True, "train_size": 200},
         # Each notebook's "run an experiment" exercises run once, where they cost least: each trains a second
         # network, and on 2 CPU cores the graph build of a run is most of its time (GoogLeNet's: 100 s).
-        "experiments": {name: {"experiment_exercises": False} for name in
-                        ("best_vgg16_cifar10", "best_resnet18_cifar10", "degradation_plain18_cifar10")},
+        "experiments": {
+            name: {"experiment_exercises": False}
+            for name in ("best_vgg16_cifar10", "best_resnet18_cifar10", "degradation_plain18_cifar10")
+        },
     },
     "quick": {
         # Re-planned in issue 13: 2 epochs on 1,500 images left most runs at chance. Fewer, longer runs: 6
         # experiments, each with enough steps to learn (per experiment below), each recipe's own batch size.
         # Measured on real samples: 28 min wall on 2 idle cores with the PDF (1,662 s for the notebooks, 22 s the PDF).
         "about": "real data, 1,200 training (MNIST 1,700) / 300 validation / 500 test images, 8-25 epochs a run, "
-                 "6 training runs: 28 min measured on 2 idle cores, the PDF included",
+        "6 training runs: 28 min measured on 2 idle cores, the PDF included",
         "tag": "quick",
         # The "run an experiment" exercises would train a second network per notebook: only smoke (CI) runs them.
-        "train": {"epochs": 8, "train_size": 1200, "val_size": 300, "test_size": 500, "experiment_exercises": False,
-                  "tensorboard": True},
+        "train": {
+            "epochs": 8,
+            "train_size": 1200,
+            "val_size": 300,
+            "test_size": 500,
+            "experiment_exercises": False,
+            "tensorboard": True,
+        },
         "data": {},
         # Epochs per experiment where the profile's 8 are not the right budget (sized from the kit's throughput
         # on 2 CPU cores: cheap runs get more epochs, costly ones fewer).

@@ -42,8 +42,16 @@ def plot_degradation(pairs) -> Figure:
         for history, name, style in ((plain, "plain", "--"), (residual, "ResNet", "-")):
             for ax, column in zip(axes, columns, strict=True):
                 if column in history and history[column].notna().any():
-                    ax.plot(history["epoch"], history[column], linestyle=style, color=f"C{i}", linewidth=2,
-                            marker="o" if longest <= 30 else None, markersize=4, label=f"{name}-{depth}")
+                    ax.plot(
+                        history["epoch"],
+                        history[column],
+                        linestyle=style,
+                        color=f"C{i}",
+                        linewidth=2,
+                        marker="o" if longest <= 30 else None,
+                        markersize=4,
+                        label=f"{name}-{depth}",
+                    )
     for ax, column in zip(axes, columns, strict=True):
         ax.set_title(metric_name(column))
         epoch_axis(ax, epochs)
@@ -67,8 +75,15 @@ def plot_ablation_curves(histories, metric: str = "val_accuracy", title: str | N
     longest = max(len(h) for h in histories.values())
     styles = ("-", "--", "-.", ":")
     for i, (label, history) in enumerate(histories.items()):
-        ax.plot(history["epoch"], history[metric], linestyle=styles[i // 10 % len(styles)], linewidth=2,
-                marker="o" if longest <= 30 else None, markersize=4, label=label)
+        ax.plot(
+            history["epoch"],
+            history[metric],
+            linestyle=styles[i // 10 % len(styles)],
+            linewidth=2,
+            marker="o" if longest <= 30 else None,
+            markersize=4,
+            label=label,
+        )
     ax.set(xlabel="epoch", ylabel=metric_name(metric), title=title or f"{metric_name(metric)} per epoch")
     epoch_axis(ax, np.concatenate([h["epoch"] for h in histories.values()]))
     fig.legend(loc="outside right upper")

@@ -58,9 +58,7 @@ def image_grid(
             image = display_image(images[i])
             gray = image.ndim == 2
             vmax = 255 if image.dtype == np.uint8 else 1.0
-            ax.imshow(
-                image, cmap=(cmap or "gray") if gray else None, vmin=0, vmax=vmax, interpolation="nearest"
-            )
+            ax.imshow(image, cmap=(cmap or "gray") if gray else None, vmin=0, vmax=vmax, interpolation="nearest")
         if titles is not None:
             color = {"color": title_colors[i]} if title_colors is not None else {}
             ax.set_title(titles[i], fontsize=8, **color)

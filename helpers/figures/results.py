@@ -14,7 +14,8 @@ __all__ = ["plot_confusion_matrix", "plot_per_class_metrics"]
 
 
 def plot_confusion_matrix(cm, class_names, normalize: bool = True) -> Figure:
-    """Return an annotated heatmap of a confusion matrix, rows "true", columns "predicted", optionally row-normalised."""
+    """Return an annotated heatmap of a confusion matrix, rows "true", columns "predicted", optionally
+    row-normalised."""
     counts = np.asarray(cm)
     if normalize:
         totals = counts.sum(axis=1, keepdims=True)

@@ -16,8 +16,18 @@ from matplotlib.ticker import MaxNLocator
 
 from helpers.runs import atomic_write
 
-__all__ = ["CORRECT_COLOR", "MAX_WIDTH", "WRONG_COLOR", "epoch_axis", "history_frame", "metric_name", "new_figure",
-           "note_figure", "save_figure", "use_style"]
+__all__ = [
+    "CORRECT_COLOR",
+    "MAX_WIDTH",
+    "WRONG_COLOR",
+    "epoch_axis",
+    "history_frame",
+    "metric_name",
+    "new_figure",
+    "note_figure",
+    "save_figure",
+    "use_style",
+]
 
 MAX_WIDTH = 11.0  # inches: an A4 PDF page scales anything wider down
 CORRECT_COLOR, WRONG_COLOR = "tab:green", "tab:red"
@@ -69,6 +79,10 @@ def metric_name(column: str) -> str:
 
 def save_figure(fig: Figure, out_dir, name: str) -> list[Path]:
     """Write `<out_dir>/<name>.png` (150 dpi) and `<name>.pdf` (vector) atomically and return their paths."""
-    return [atomic_write(Path(out_dir) / f"{name}.{fmt}",
-                         lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight"))
-            for fmt in ("png", "pdf")]
+    return [
+        atomic_write(
+            Path(out_dir) / f"{name}.{fmt}",
+            lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, dpi=150, bbox_inches="tight"),
+        )
+        for fmt in ("png", "pdf")
+    ]

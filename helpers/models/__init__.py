@@ -39,10 +39,7 @@ __all__ = ["MODEL_NAMES", "REPORT_PARAMS", "build_model", "count_params", "infer
 # name -> builder(input_shape, num_classes). Course models first (in notebook order), then the report replicas.
 _BUILDERS: dict[str, Callable[..., keras.Model]] = {
     **{name: partial(build_vgg, name) for name in ("vgg11", "vgg13", "vgg16", "vgg19")},
-    **{
-        name: partial(build_resnet, name)
-        for name in ("resnet18", "resnet34", "resnet50", "plain18", "plain34")
-    },
+    **{name: partial(build_resnet, name) for name in ("resnet18", "resnet34", "resnet50", "plain18", "plain34")},
     "googlenet": build_googlenet,
     "report_vgg16_mnist": build_report_vgg16_mnist,
     "report_vgg16_cifar10": build_report_vgg16_cifar10,
@@ -55,8 +52,7 @@ MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 # cannot take 28x28 MNIST digits, just as in the report).
 MIN_SIZE = 16
 _MIN_SIZE = {
-    name: max(MIN_SIZE, 2 ** count_pools(CFG[name]))
-    for name in ("report_vgg16_mnist", "report_vgg16_cifar10")
+    name: max(MIN_SIZE, 2 ** count_pools(CFG[name])) for name in ("report_vgg16_mnist", "report_vgg16_cifar10")
 }
 
 # Report 1's parameter counts (model summaries of Appendices A-D), keyed by (name, input_shape).
@@ -81,14 +77,11 @@ def _check_input_shape(input_shape) -> tuple[int, int, int]:
     except TypeError:
         shape = None
     if shape is None or len(shape) != 3:
-        raise ValueError(
-            f"input_shape must be a tuple (height, width, channels) of ints, got {input_shape!r}"
-        )
+        raise ValueError(f"input_shape must be a tuple (height, width, channels) of ints, got {input_shape!r}")
     h, w, c = shape
     if h < MIN_SIZE or w < MIN_SIZE or c < 1:
         raise ValueError(
-            f"input_shape must have height and width >= {MIN_SIZE} and channels >= 1 "
-            f"(channels last), got {shape}"
+            f"input_shape must have height and width >= {MIN_SIZE} and channels >= 1 (channels last), got {shape}"
         )
     return shape
 
@@ -103,8 +96,7 @@ def build_model(name: str, input_shape, num_classes: int = 10) -> keras.Model:
     min_size = _MIN_SIZE.get(name, MIN_SIZE)
     if min(shape[:2]) < min_size:
         raise ValueError(
-            f"Model {name!r} cannot be built on input_shape {shape}: its pooling needs height and "
-            f"width >= {min_size}"
+            f"Model {name!r} cannot be built on input_shape {shape}: its pooling needs height and width >= {min_size}"
         )
     return _BUILDERS[name](shape, num_classes)
 

@@ -87,6 +87,7 @@ def summary_text(model, width: int = 80) -> str:
     params_w = max(len(headers[2]), *(len(r[2]) for r in rows))
     names = inner - shape_w - params_w
     widths = [names, shape_w, params_w] if chain else [names - names // 2, shape_w, params_w, names // 2]
+
     def border(fill: str) -> str:
         return "+" + "+".join(fill * (w + 2) for w in widths) + "+"
 
@@ -108,8 +109,7 @@ def summary_text(model, width: int = 80) -> str:
     text.append(border("-"))
 
     def size(weights) -> tuple[int, int]:
-        return (sum(math.prod(w.shape) for w in weights),
-                sum(math.prod(w.shape) * _itemsize(w.dtype) for w in weights))
+        return (sum(math.prod(w.shape) for w in weights), sum(math.prod(w.shape) * _itemsize(w.dtype) for w in weights))
 
     total, trainable, frozen = size(model.weights), size(model.trainable_weights), size(model.non_trainable_weights)
     for label, (count, nbytes) in (("Total", total), ("Trainable", trainable), ("Non-trainable", frozen)):

@@ -36,9 +36,7 @@ def count_pools(cfg: list[int | str]) -> int:
     return sum(1 for v in cfg if v == "M")
 
 
-def vgg_features(
-    x, cfg, *, batch_norm=True, pool_dropout=None, kernel_initializer="he_normal", prefix="block"
-):
+def vgg_features(x, cfg, *, batch_norm=True, pool_dropout=None, kernel_initializer="he_normal", prefix="block"):
     """The convolutional part of a VGG, built from ``cfg``.
 
     ``batch_norm=True``: Conv (no bias, BN has one) -> BN -> ReLU, the modern recipe used by the course models.
@@ -75,9 +73,7 @@ def pad_to_min_size(x, input_shape, min_size):
     ph, pw = max(0, min_size - h), max(0, min_size - w)
     if ph == 0 and pw == 0:
         return x
-    return layers.ZeroPadding2D(
-        ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)), name=f"pad_to_{min_size}"
-    )(x)
+    return layers.ZeroPadding2D(((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2)), name=f"pad_to_{min_size}")(x)
 
 
 def build_vgg(name, input_shape, num_classes=10, dropout=0.5):

@@ -23,23 +23,37 @@ __all__ = ["architecture_figures", "architecture_summaries", "model_table"]
 def model_table(finished: pd.DataFrame) -> pd.DataFrame:
     """Per model and dataset: parameters, FLOPs per image, training and inference images/s, seconds per epoch."""
     if finished.empty:
-        return pd.DataFrame(columns=["model", "dataset", "params (M)", "trainable (M)", "GFLOPs",
-                                     "train img/s", "inference img/s", "s/epoch", "accelerator"])
+        return pd.DataFrame(
+            columns=[
+                "model",
+                "dataset",
+                "params (M)",
+                "trainable (M)",
+                "GFLOPs",
+                "train img/s",
+                "inference img/s",
+                "s/epoch",
+                "accelerator",
+            ]
+        )
     rows = []
     for (model, dataset), group in finished.groupby(["model", "dataset"], sort=False):
         r = group.iloc[-1]
         per_epoch = (r["train_seconds"] / r["epochs_run"]) if r["epochs_run"] else np.nan
         flops = r.get("flops_per_image")
-        rows.append({
-            "model": model, "dataset": dataset,
-            "params (M)": round(r["params_total"] / 1e6, 2),
-            "trainable (M)": round(r["params_trainable"] / 1e6, 2),
-            "GFLOPs": round(flops / 1e9, 3) if flops and not pd.isna(flops) else np.nan,
-            "train img/s": round(r["train_images_per_s"], 1) if r["train_images_per_s"] else np.nan,
-            "inference img/s": round(r["inference_images_per_s"], 1) if r["inference_images_per_s"] else np.nan,
-            "s/epoch": round(per_epoch, 1),
-            "accelerator": r["accelerator"],
-        })
+        rows.append(
+            {
+                "model": model,
+                "dataset": dataset,
+                "params (M)": round(r["params_total"] / 1e6, 2),
+                "trainable (M)": round(r["params_trainable"] / 1e6, 2),
+                "GFLOPs": round(flops / 1e9, 3) if flops and not pd.isna(flops) else np.nan,
+                "train img/s": round(r["train_images_per_s"], 1) if r["train_images_per_s"] else np.nan,
+                "inference img/s": round(r["inference_images_per_s"], 1) if r["inference_images_per_s"] else np.nan,
+                "s/epoch": round(per_epoch, 1),
+                "accelerator": r["accelerator"],
+            }
+        )
     return pd.DataFrame(rows).sort_values(["dataset", "model"]).reset_index(drop=True)
 
 

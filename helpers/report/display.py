@@ -13,8 +13,16 @@ from helpers.experiments import EXPERIMENTS
 from helpers.figures.style import save_figure
 from helpers.training import budget_band, budget_bands
 
-__all__ = ["budget_table", "compare_with_reports", "figure_saver", "reports_table", "show_figure", "show_items",
-           "show_table", "test_summary"]
+__all__ = [
+    "budget_table",
+    "compare_with_reports",
+    "figure_saver",
+    "reports_table",
+    "show_figure",
+    "show_items",
+    "show_table",
+    "test_summary",
+]
 
 
 def show_table(frame, floatfmt: str = ".2f", index: bool = False):
@@ -64,22 +72,32 @@ def show_items(items: list[tuple], folder: str | Path | None, heading: str = "##
 def test_summary(metrics: dict) -> str:
     """Two lines on a finished run: test and validation accuracy; parameters, training and inference speed."""
     p = metrics["params"]
-    return (f"test accuracy: {metrics['test_accuracy']:.2%} on {metrics['n']:,} images "
-            f"(last validation accuracy {metrics['val_accuracy']:.2%})\n"
-            f"parameters: {p['total']:,} ({p['trainable']:,} trainable); training {metrics['train_seconds']:.0f} s, "
-            f"{metrics['train_images_per_s']:.0f} img/s; inference {metrics['inference_images_per_s']:.0f} img/s")
+    return (
+        f"test accuracy: {metrics['test_accuracy']:.2%} on {metrics['n']:,} images "
+        f"(last validation accuracy {metrics['val_accuracy']:.2%})\n"
+        f"parameters: {p['total']:,} ({p['trainable']:,} trainable); training {metrics['train_seconds']:.0f} s, "
+        f"{metrics['train_images_per_s']:.0f} img/s; inference {metrics['inference_images_per_s']:.0f} img/s"
+    )
 
 
 def reports_table(notebook: str, dataset: str) -> pd.DataFrame:
     """The reports' test accuracies for a notebook's networks on ``dataset``, from the experiment matrix (one
     source), each with the parameters that reproduce it: "the numbers to beat"."""
-    return pd.DataFrame([
-        {"experiment": e.name, "report": e.report, "where": e.table, "model": e.params["model"],
-         "changes": ", ".join(f"{k}={v}" for k, v in e.params.items() if k not in ("model", "dataset", "recipe"))
-         or "-", "test accuracy (%)": e.reported}
-        for e in EXPERIMENTS.values()
-        if e.notebook == notebook and e.params.get("dataset") == dataset and e.reported is not None
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "experiment": e.name,
+                "report": e.report,
+                "where": e.table,
+                "model": e.params["model"],
+                "changes": ", ".join(f"{k}={v}" for k, v in e.params.items() if k not in ("model", "dataset", "recipe"))
+                or "-",
+                "test accuracy (%)": e.reported,
+            }
+            for e in EXPERIMENTS.values()
+            if e.notebook == notebook and e.params.get("dataset") == dataset and e.reported is not None
+        ]
+    )
 
 
 def compare_with_reports(metrics: dict, experiment: str, subset: bool) -> str:
@@ -87,8 +105,10 @@ def compare_with_reports(metrics: dict, experiment: str, subset: bool) -> str:
     ours = 100 * metrics["test_accuracy"]
     ref = EXPERIMENTS.get(experiment)
     if ref is not None and ref.reported is not None:
-        line = (f"{ref.report}, {ref.table}: {ref.reported:.2f}%   this run: {ours:.2f}%   "
-                f"difference: {ours - ref.reported:+.2f} points")
+        line = (
+            f"{ref.report}, {ref.table}: {ref.reported:.2f}%   this run: {ours:.2f}%   "
+            f"difference: {ours - ref.reported:+.2f} points"
+        )
     else:
         line = f"this run: {ours:.2f}%  (no single report number for this exact setting: see 'The numbers to beat')"
     if subset:
@@ -106,8 +126,11 @@ def budget_table(config: dict) -> pd.DataFrame:
     chosen = budget_band(config["recipe"], seen)
     rows = []
     for i, (limit, shown) in enumerate(bands):
-        rows.append({"images seen (epochs x training images)": "any more" if limit is None else f"up to {limit:,}",
-                     "settings": ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                                           for k, v in shown.items()),
-                     "this run": f"<- {seen:,} images seen" if i == chosen else ""})
+        rows.append(
+            {
+                "images seen (epochs x training images)": "any more" if limit is None else f"up to {limit:,}",
+                "settings": ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()),
+                "this run": f"<- {seen:,} images seen" if i == chosen else "",
+            }
+        )
     return pd.DataFrame(rows)

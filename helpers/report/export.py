@@ -24,8 +24,17 @@ from helpers.environment import environment_info, in_colab, resolve_output_dir
 from helpers.experiments import NOTEBOOKS, notebook_path
 from helpers.runs import atomic_write
 
-__all__ = ["TEX_HINT", "ReportError", "build_report", "export_html", "export_pdf", "install_tex", "make_pdf",
-           "report_facts", "xelatex_available"]
+__all__ = [
+    "TEX_HINT",
+    "ReportError",
+    "build_report",
+    "export_html",
+    "export_pdf",
+    "install_tex",
+    "make_pdf",
+    "report_facts",
+    "xelatex_available",
+]
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEX_PACKAGES = ("texlive-xetex", "texlive-fonts-recommended", "texlive-plain-generic", "pandoc", "fonts-dejavu-core")
@@ -47,10 +56,16 @@ def xelatex_available() -> bool:
 def git_commit(root: Path | None = None) -> str:
     root = root or Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                             timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return (out.stdout.strip() + (" (with local changes)" if dirty else "")) if out.returncode == 0 else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -84,8 +99,9 @@ def _prepare(nb_path: Path, title: str, facts: dict | None):
 
 def export_html(nb_path: Path, out_path: Path, title: str, facts: dict | None = None) -> Path:
     """The report as one self-contained HTML page (code cells hidden)."""
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True
+    )
     body, _ = exporter.from_notebook_node(_prepare(nb_path, title, facts))
     return atomic_write(out_path, body)
 
@@ -97,18 +113,24 @@ def _latex_errors(log: str, context: int = 3) -> str:
     for i, line in enumerate(lines):
         if line.startswith("!"):  # the error, then its context up to the "l.<line number>" line
             end = next((j for j in range(i + 1, min(i + 8, len(lines))) if re.match(r"^l\.\d+", lines[j])), i + context)
-            picked.extend(lines[i:end + 1])
+            picked.extend(lines[i : end + 1])
     return "\n".join(dict.fromkeys(picked)) or "\n".join(lines[-20:])
 
 
 def export_pdf(nb_path: Path, out_path: Path, title: str, facts: dict | None = None, hide_code: bool = True) -> Path:
     """nbconvert --to pdf (xelatex) with the kit's template; code cells hidden unless ``hide_code=False``."""
-    exporter = PDFExporter(template_name="report", extra_template_basedirs=[str(TEMPLATE_DIR)],
-                           exclude_input=hide_code, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = PDFExporter(
+        template_name="report",
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=hide_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     exporter.latex_count = 3  # table of contents needs the extra pass
     try:
-        pdf, _ = exporter.from_notebook_node(_prepare(nb_path, title, facts),
-                                             resources={"metadata": {"path": str(nb_path.parent)}})
+        pdf, _ = exporter.from_notebook_node(
+            _prepare(nb_path, title, facts), resources={"metadata": {"path": str(nb_path.parent)}}
+        )
     except LatexFailed as e:
         raise ReportError(f"LaTeX failed on {nb_path}:\n{_latex_errors(e.output)}") from None
     return atomic_write(out_path, pdf)
@@ -146,12 +168,14 @@ def build_report(output_dir: str | Path, profile: str, which: str = "report") ->
         result.problems.append(str(e))
     if which == "all":
         executed = sorted((output_dir / "runs").glob("*/notebook.ipynb")) + sorted(
-            p for p in (output_dir / "notebooks").glob("*.ipynb") if p != appendix)
+            p for p in (output_dir / "notebooks").glob("*.ipynb") if p != appendix
+        )
         for nb in executed:
             name = nb.parent.name if nb.name == "notebook.ipynb" else nb.stem
             try:
                 result.notebook_pdfs.append(
-                    export_pdf(nb, nb.with_suffix(".pdf"), name.replace("_", " "), None, hide_code=False))
+                    export_pdf(nb, nb.with_suffix(".pdf"), name.replace("_", " "), None, hide_code=False)
+                )
             except ReportError as e:
                 result.problems.append(str(e))
     return result
@@ -162,8 +186,10 @@ def install_tex() -> bool:
     if xelatex_available():
         return True
     print("Installing TeX for the PDF with apt-get (about a minute, once per session)...", flush=True)
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *TEX_PACKAGES]):
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *TEX_PACKAGES],
+    ):
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=900)
         except (OSError, subprocess.SubprocessError) as e:
@@ -187,9 +213,14 @@ def make_pdf(output_dir: str = "", use_drive: bool = False, profile: str = "full
     executed = out / "notebooks" / "evaluation_appendix.ipynb"
     executed.parent.mkdir(parents=True, exist_ok=True)
     print(f"Running the evaluation appendix over {out / 'runs'} ...", flush=True)
-    papermill.execute_notebook(str(notebook_path(NOTEBOOKS["appendix"])), str(executed), kernel_name="python3",
-                               parameters={"output_dir": str(out), "profile": profile, "build_pdf": False},
-                               progress_bar=False, coalesce_streams=True)
+    papermill.execute_notebook(
+        str(notebook_path(NOTEBOOKS["appendix"])),
+        str(executed),
+        kernel_name="python3",
+        parameters={"output_dir": str(out), "profile": profile, "build_pdf": False},
+        progress_bar=False,
+        coalesce_streams=True,
+    )
     result = build_report(out, profile)
     for problem in result.problems:
         print(problem)

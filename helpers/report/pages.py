@@ -33,8 +33,14 @@ from helpers.runs import RunDir
 __all__ = ["EPOCH_COLUMNS", "epoch_table", "gradcam_items", "run_page", "show_evaluation"]
 
 # history.csv column -> per-epoch table column (the reports' Appendices E-H log these every epoch)
-EPOCH_COLUMNS = {"epoch": "epoch", "loss": "loss", "accuracy": "accuracy", "val_loss": "val_loss",
-                 "val_accuracy": "val_accuracy", "epoch_seconds": "seconds"}
+EPOCH_COLUMNS = {
+    "epoch": "epoch",
+    "loss": "loss",
+    "accuracy": "accuracy",
+    "val_loss": "val_loss",
+    "val_accuracy": "val_accuracy",
+    "epoch_seconds": "seconds",
+}
 SETTINGS = ["optimizer", "lr", "schedule", "batch_size", "epochs", "augment", "label_smoothing", "weight_decay"]
 
 
@@ -58,31 +64,44 @@ def run_page(output_dir: str | Path, run_name: str, key: str = "", subset: bool 
     run = RunDir(output_dir, run_name)
     config, metrics = run.read_json(RunDir.CONFIG), run.read_json(RunDir.METRICS)
     classes = config["data"]["class_names"]
-    items = [("text", f"{config['model']} on {config['dataset']}, recipe {config['recipe']}: test accuracy "
-                      f"{metrics['test_accuracy']:.2%} after {metrics['epochs_run']} epochs "
-                      f"({config['environment']['hardware']['accelerator']}, data: {config['data']['source']}).")]
+    items = [
+        (
+            "text",
+            f"{config['model']} on {config['dataset']}, recipe {config['recipe']}: test accuracy "
+            f"{metrics['test_accuracy']:.2%} after {metrics['epochs_run']} epochs "
+            f"({config['environment']['hardware']['accelerator']}, data: {config['data']['source']}).",
+        )
+    ]
     items.append(("table", pd.DataFrame([{k: config.get(k) for k in SETTINGS}]), "g"))  # lr 0.0001, not 0.00
     history = run.history()
     if len(history):
         log = epoch_table(history)
-        items += [("heading", "Learning curves, learning rate and time per epoch"),
-                  ("figure", f"{prefix}history", plot_history(history)),
-                  ("figure", f"{prefix}lr", plot_lr(history)),
-                  ("figure", f"{prefix}epoch_times", plot_epoch_times(history)),
-                  ("text", f"Per epoch ({len(log)} epoch{'' if len(log) == 1 else 's'}; seconds: wall-clock time of "
-                           "the epoch):"),
-                  ("table", log, _epoch_formats(log))]
+        items += [
+            ("heading", "Learning curves, learning rate and time per epoch"),
+            ("figure", f"{prefix}history", plot_history(history)),
+            ("figure", f"{prefix}lr", plot_lr(history)),
+            ("figure", f"{prefix}epoch_times", plot_epoch_times(history)),
+            (
+                "text",
+                f"Per epoch ({len(log)} epoch{'' if len(log) == 1 else 's'}; seconds: wall-clock time of the epoch):",
+            ),
+            ("table", log, _epoch_formats(log)),
+        ]
     report = classification_report_frame(metrics["classification_report"])
-    items += [("heading", "Which classes get confused?"),
-              ("figure", f"{prefix}confusion_matrix", plot_confusion_matrix(metrics["confusion_matrix"], classes)),
-              ("table", pd.DataFrame(metrics.get("top_confusions", []), columns=["true", "predicted as", "images"])),
-              ("heading", "Per-class precision, recall and F1"),
-              ("table", report.reset_index().rename(columns={"index": "class"}), ".3f"),
-              ("figure", f"{prefix}per_class_metrics", plot_per_class_metrics(report, classes)),
-              ("heading", "Test images, right and wrong")]
+    items += [
+        ("heading", "Which classes get confused?"),
+        ("figure", f"{prefix}confusion_matrix", plot_confusion_matrix(metrics["confusion_matrix"], classes)),
+        ("table", pd.DataFrame(metrics.get("top_confusions", []), columns=["true", "predicted as", "images"])),
+        ("heading", "Per-class precision, recall and F1"),
+        ("table", report.reset_index().rename(columns={"index": "class"}), ".3f"),
+        ("figure", f"{prefix}per_class_metrics", plot_per_class_metrics(report, classes)),
+        ("heading", "Test images, right and wrong"),
+    ]
     items += _galleries(output_dir, run_name, config, prefix, key or run_name)
-    items += [("heading", "Beside the reports"),
-              ("text", compare_with_reports(metrics, config.get("experiment") or "", subset).replace("\n", "  \n"))]
+    items += [
+        ("heading", "Beside the reports"),
+        ("text", compare_with_reports(metrics, config.get("experiment") or "", subset).replace("\n", "  \n")),
+    ]
     return items
 
 
@@ -97,9 +116,15 @@ def _galleries(output_dir, run_name: str, config: dict, prefix: str, title: str)
     for correct, label in ((True, "correct"), (False, "incorrect")):
         idx = sample_indices(pred["y_true"], pred["y_pred"], correct=correct, n=16, seed=0)
         heading = f"{title}: {'correctly' if correct else 'wrongly'} classified test images"
-        items.append(("figure", f"{prefix}{label}", plot_predictions(x_test, pred["y_true"], pred["y_pred"],
-                                                                     config["data"]["class_names"], idx,
-                                                                     title=heading)))
+        items.append(
+            (
+                "figure",
+                f"{prefix}{label}",
+                plot_predictions(
+                    x_test, pred["y_true"], pred["y_pred"], config["data"]["class_names"], idx, title=heading
+                ),
+            )
+        )
     return items + gradcam_items(output_dir, run_name, prefix, title)
 
 

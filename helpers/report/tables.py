@@ -17,8 +17,16 @@ import pandas as pd
 from helpers.experiments import EXPERIMENTS, Experiment, degradation_experiments
 from helpers.runs import RunDir
 
-__all__ = ["ABLATION_TABLES", "NOT_IN_PROFILE", "ablation_histories", "ablation_tables", "degradation_histories",
-           "missing_experiments", "results_table", "run_history"]
+__all__ = [
+    "ABLATION_TABLES",
+    "NOT_IN_PROFILE",
+    "ablation_histories",
+    "ablation_tables",
+    "degradation_histories",
+    "missing_experiments",
+    "results_table",
+    "run_history",
+]
 
 ABLATION_TABLES = {
     "Table I": "MNIST: VGG (depth, learning rate, optimizer, augmentation)",
@@ -48,15 +56,24 @@ def results_table(finished: pd.DataFrame, expected: list[Experiment], running=()
     rows = []
     for e in headline + [e for e in expected if e not in headline]:
         ours = _ours(finished, e.name)
-        rows.append({
-            "experiment": e.name,  # names carry model and dataset: r2_vgg16_sgd_cifar10
-            "source": f"{e.report} {e.table}" if e.report else "ours",
-            "reported (%)": e.reported if e.reported is not None else np.nan,
-            "ours (%)": ours,
-            "difference": round(ours - e.reported, 2) if e.reported is not None and not np.isnan(ours) else np.nan,
-            "status": ("finished" if e.name in finished.index else RUNNING if e.name in running
-                       else "missing" if e.name in names else NOT_IN_PROFILE),
-        })
+        rows.append(
+            {
+                "experiment": e.name,  # names carry model and dataset: r2_vgg16_sgd_cifar10
+                "source": f"{e.report} {e.table}" if e.report else "ours",
+                "reported (%)": e.reported if e.reported is not None else np.nan,
+                "ours (%)": ours,
+                "difference": round(ours - e.reported, 2) if e.reported is not None and not np.isnan(ours) else np.nan,
+                "status": (
+                    "finished"
+                    if e.name in finished.index
+                    else RUNNING
+                    if e.name in running
+                    else "missing"
+                    if e.name in names
+                    else NOT_IN_PROFILE
+                ),
+            }
+        )
     return pd.DataFrame(rows, columns=["experiment", "source", "reported (%)", "ours (%)", "difference", "status"])
 
 
@@ -74,13 +91,20 @@ def ablation_tables(finished: pd.DataFrame) -> dict[str, pd.DataFrame]:
     tables = {}
     for table, caption in ABLATION_TABLES.items():
         rows = _table_rows(table)
-        frame = pd.DataFrame([{
-            "setting": e.label or e.name,
-            "report 2 (%)": e.reported,
-            "ours (%)": _ours(finished, e.name),
-            "difference": round(_ours(finished, e.name) - e.reported, 2) if e.name in finished.index else np.nan,
-            "experiment": e.name,
-        } for e in rows])
+        frame = pd.DataFrame(
+            [
+                {
+                    "setting": e.label or e.name,
+                    "report 2 (%)": e.reported,
+                    "ours (%)": _ours(finished, e.name),
+                    "difference": round(_ours(finished, e.name) - e.reported, 2)
+                    if e.name in finished.index
+                    else np.nan,
+                    "experiment": e.name,
+                }
+                for e in rows
+            ]
+        )
         tables[f"{table}. {caption}"] = frame
     return tables
 
@@ -95,24 +119,32 @@ def ablation_histories(finished: pd.DataFrame, output_dir: str | Path) -> dict[s
     table, keyed by the report's row label, in the report's row order; {} for a table without finished runs."""
     out = {}
     for table, caption in ABLATION_TABLES.items():
-        runs = {e.label or e.name: run_history(finished, output_dir, e.name)
-                for e in _table_rows(table) if e.name in finished.index}
+        runs = {
+            e.label or e.name: run_history(finished, output_dir, e.name)
+            for e in _table_rows(table)
+            if e.name in finished.index
+        }
         out[f"{table}. {caption}"] = {label: h for label, h in runs.items() if len(h)}
     return out
 
 
-def degradation_histories(finished: pd.DataFrame, output_dir: str | Path
-                          ) -> tuple[dict[int, tuple[pd.DataFrame, pd.DataFrame]], list[str]]:
+def degradation_histories(
+    finished: pd.DataFrame, output_dir: str | Path
+) -> tuple[dict[int, tuple[pd.DataFrame, pd.DataFrame]], list[str]]:
     """Histories of each degradation pair whose two runs are finished (depth -> (plain, residual)), and one line
     per pair left out saying which run is missing."""
     pairs, notes = {}, []
     for depth, (plain, residual) in degradation_experiments().items():
-        histories = [run_history(finished, output_dir, e.name) if e.name in finished.index else pd.DataFrame()
-                     for e in (plain, residual)]
+        histories = [
+            run_history(finished, output_dir, e.name) if e.name in finished.index else pd.DataFrame()
+            for e in (plain, residual)
+        ]
         absent = [e.name for e, h in zip((plain, residual), histories, strict=True) if not len(h)]
         if absent:
-            notes.append(f"{depth} layers, plain vs residual: not drawn, {' and '.join(absent)} "
-                         f"{'is' if len(absent) == 1 else 'are'} not finished.")
+            notes.append(
+                f"{depth} layers, plain vs residual: not drawn, {' and '.join(absent)} "
+                f"{'is' if len(absent) == 1 else 'are'} not finished."
+            )
         else:
             pairs[depth] = tuple(histories)
     return pairs, notes

@@ -47,9 +47,11 @@ def _process_start(pid: int) -> str | None:
 # What tells this machine apart: containers share a hostname yet count PIDs on their own; a reboot restarts PIDs.
 # SESSION names this run_all's files in the shared folder (pods are often all PID 1).
 SESSION = f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
-MACHINE = {"host": socket.gethostname(),
-           "boot": _read("/proc/sys/kernel/random/boot_id", lambda p: Path(p).read_text().strip()),
-           "pidns": _read("/proc/self/ns/pid", os.readlink)}
+MACHINE = {
+    "host": socket.gethostname(),
+    "boot": _read("/proc/sys/kernel/random/boot_id", lambda p: Path(p).read_text().strip()),
+    "pidns": _read("/proc/self/ns/pid", os.readlink),
+}
 
 
 def _pid_alive(pid: int, start: str | None) -> bool:
@@ -81,8 +83,11 @@ class Holder:
     @property
     def local(self) -> bool:
         """Held from this machine (same host, boot and PID namespace): its process can be looked at."""
-        return (isinstance(self.record.get("pid"), int) and self.record["pid"] > 0
-                and all(self.record.get(k) == v for k, v in MACHINE.items()))
+        return (
+            isinstance(self.record.get("pid"), int)
+            and self.record["pid"] > 0
+            and all(self.record.get(k) == v for k, v in MACHINE.items())
+        )
 
     def gone(self) -> str | None:
         """Why the holder stopped, or None while it may still be working."""
@@ -123,8 +128,15 @@ def claim(path: Path, **info) -> tuple[str, str | None]:
     Raises Busy when a live (or not yet provably stopped) holder has it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex
-    record = {**MACHINE, "pid": os.getpid(), "start": _process_start(os.getpid()), **info, "token": token,
-              "since": time.time(), "stale_after": STALE_AFTER}
+    record = {
+        **MACHINE,
+        "pid": os.getpid(),
+        "start": _process_start(os.getpid()),
+        **info,
+        "token": token,
+        "since": time.time(),
+        "stale_after": STALE_AFTER,
+    }
     note = None
     for _ in range(3):
         try:
@@ -164,8 +176,9 @@ def _break(path: Path, token: str | None) -> None:
 def release(path: Path, token: str | None = None, pid: int | None = None) -> None:
     """Remove a claim that is ours (same token), or that a process we killed held (same PID, this machine)."""
     holder = read_holder(path)
-    if holder and ((token and holder.record.get("token") == token)
-                   or (pid and holder.local and holder.record.get("pid") == pid)):
+    if holder and (
+        (token and holder.record.get("token") == token) or (pid and holder.local and holder.record.get("pid") == pid)
+    ):
         path.unlink(missing_ok=True)
 
 

@@ -75,32 +75,70 @@ def _data_dir(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="Profiles: " + "; ".join(f"{k}: {v['about']}" for k, v in PROFILES.items()))
+    p = Parser(
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Profiles: " + "; ".join(f"{k}: {v['about']}" for k, v in PROFILES.items()),
+    )
     p.add_argument("--profile", default="quick", type=_checked(_profile), help="smoke, quick (default) or full")
     p.add_argument("--list", action="store_true", help="list the profile's experiments and exit")
     p.add_argument("--only", metavar="PATTERN", help="run only experiments whose name matches (glob or substring)")
-    p.add_argument("--data-dir", type=_checked(_data_dir), help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)")
-    p.add_argument("--output-dir", default=str(default_output_dir()),
-                   help="where runs, notebooks and the summary go (default: outputs/ at the repository root, or "
-                        f"${OUTPUT_DIR_ENV}; the notebooks use the same folder)")
-    p.add_argument("--jobs", default=1, type=_checked(_jobs), help="experiments to execute at once, each in its own process (default 1)")
+    p.add_argument(
+        "--data-dir", type=_checked(_data_dir), help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)"
+    )
+    p.add_argument(
+        "--output-dir",
+        default=str(default_output_dir()),
+        help="where runs, notebooks and the summary go (default: outputs/ at the repository root, or "
+        f"${OUTPUT_DIR_ENV}; the notebooks use the same folder)",
+    )
+    p.add_argument(
+        "--jobs",
+        default=1,
+        type=_checked(_jobs),
+        help="experiments to execute at once, each in its own process (default 1)",
+    )
     p.add_argument("--force", action="store_true", help="rerun experiments that already finished")
-    p.add_argument("--shard", metavar="i/n", type=_checked(parse_shard),
-                   help="run only the i-th of n deterministic shares of the matrix (default: from SLURM_ARRAY_TASK_ID "
-                        f"in a SLURM array, or JOB_COMPLETION_INDEX and {SHARD_COUNT_VAR} in a Kubernetes Indexed Job)")
-    p.add_argument("--timeout", type=_checked(_seconds("--timeout", 0, strict=True)), default=None, help="seconds allowed per notebook (default: no limit)")
-    p.add_argument("--pdf", nargs="?", const="report", choices=["report", "all"],
-                   help="build <output-dir>/report.pdf and report.html from the results; 'all' also exports every "
-                        "executed notebook to its own PDF (needs xelatex; exit status 3 when the PDF was not built)")
-    p.add_argument("--report-only", action="store_true",
-                   help="train nothing: wait for the workers on --output-dir, then build the appendix and the PDF "
-                        "from every finished run (what a cluster's last step runs)")
-    p.add_argument("--no-report", action="store_true",
-                   help="never build the report here, even as the last worker: a later --report-only step does "
-                        "(the SLURM recipe's array tasks)")
-    p.add_argument("--wait", type=_checked(_seconds("--wait", 0, strict=False)), default=86400.0, metavar="SECONDS",
-                   help="with --report-only: how long to wait for experiments running elsewhere (default 86400)")
+    p.add_argument(
+        "--shard",
+        metavar="i/n",
+        type=_checked(parse_shard),
+        help="run only the i-th of n deterministic shares of the matrix (default: from SLURM_ARRAY_TASK_ID "
+        f"in a SLURM array, or JOB_COMPLETION_INDEX and {SHARD_COUNT_VAR} in a Kubernetes Indexed Job)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_checked(_seconds("--timeout", 0, strict=True)),
+        default=None,
+        help="seconds allowed per notebook (default: no limit)",
+    )
+    p.add_argument(
+        "--pdf",
+        nargs="?",
+        const="report",
+        choices=["report", "all"],
+        help="build <output-dir>/report.pdf and report.html from the results; 'all' also exports every "
+        "executed notebook to its own PDF (needs xelatex; exit status 3 when the PDF was not built)",
+    )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="train nothing: wait for the workers on --output-dir, then build the appendix and the PDF "
+        "from every finished run (what a cluster's last step runs)",
+    )
+    p.add_argument(
+        "--no-report",
+        action="store_true",
+        help="never build the report here, even as the last worker: a later --report-only step does "
+        "(the SLURM recipe's array tasks)",
+    )
+    p.add_argument(
+        "--wait",
+        type=_checked(_seconds("--wait", 0, strict=False)),
+        default=86400.0,
+        metavar="SECONDS",
+        help="with --report-only: how long to wait for experiments running elsewhere (default 86400)",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     return p
 
@@ -137,8 +175,9 @@ def main(argv=None) -> int:
             return 0
         if args.report_only and appendix is None:
             raise UsageError(f"--report-only: profile {args.profile!r} has no evaluation appendix to build.")
-        check_parameters(jobs + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))]
-                                 if appendix else []))
+        check_parameters(
+            jobs + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))] if appendix else [])
+        )
         check_output_dir(output_dir)
         todo = [(e, p) for e, p in jobs if args.force or not is_finished(e, output_dir)]
         check_data_access(todo, args.profile, data_dir)
@@ -150,5 +189,3 @@ def main(argv=None) -> int:
         return run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir, n_jobs)
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-

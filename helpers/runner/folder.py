@@ -19,8 +19,15 @@ __all__ = ["folder_row", "last_to_finish", "list_state", "settled", "wait_for_ot
 
 def folder_row(exp: Experiment, output_dir: Path, share: set[str], started_at: float, own: dict | None) -> dict:
     """One line of summary.csv: what this worker did, else what the folder says (finished, claimed, failed)."""
-    row = {"experiment": exp.name, "status": "not run", "test_accuracy": test_accuracy(exp, output_dir),
-           "wall_seconds": None, "notebook": str(executed_path(exp, output_dir)), "error": None, "worker": None}
+    row = {
+        "experiment": exp.name,
+        "status": "not run",
+        "test_accuracy": test_accuracy(exp, output_dir),
+        "wall_seconds": None,
+        "notebook": str(executed_path(exp, output_dir)),
+        "error": None,
+        "worker": None,
+    }
     if own and not own["status"].endswith("elsewhere"):
         return {**row, **own}
     holder = read_holder(claim_path(output_dir, exp.name))
@@ -57,8 +64,9 @@ def settled(exp: Experiment, output_dir: Path) -> bool:
 
 
 def write_summary(rows: list[dict], output_dir: Path) -> Path:
-    frame = pd.DataFrame(rows, columns=["experiment", "status", "test_accuracy", "wall_seconds", "notebook", "error",
-                                        "worker"])
+    frame = pd.DataFrame(
+        rows, columns=["experiment", "status", "test_accuracy", "wall_seconds", "notebook", "error", "worker"]
+    )
     path = atomic_write(output_dir / "summary.csv", frame.to_csv(index=False))
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
         shown = frame[["experiment", "status", "test_accuracy", "wall_seconds", "worker"]].astype(object)
@@ -74,11 +82,15 @@ def last_to_finish(registration: Registration, selected: list[Experiment], outpu
         registration.close()
         others = live_workers(output_dir)
     if others:
-        return f"{len(others)} other worker(s) still running ({', '.join(h.who for h in others)}); the last one builds it"
+        return (
+            f"{len(others)} other worker(s) still running ({', '.join(h.who for h in others)}); the last one builds it"
+        )
     open_ = [e.name for e in selected if e.notebook != NOTEBOOKS["appendix"] and not settled(e, output_dir)]
     if open_:
-        return (f"{len(open_)} experiment(s) neither finished nor failed yet ({', '.join(open_)}); the last worker "
-                "to finish them, or run_all.py --report-only, builds it")
+        return (
+            f"{len(open_)} experiment(s) neither finished nor failed yet ({', '.join(open_)}); the last worker "
+            "to finish them, or run_all.py --report-only, builds it"
+        )
     return None
 
 
@@ -93,13 +105,17 @@ def wait_for_others(selected: list[Experiment], output_dir: Path, wait: float, m
         if not workers and not running:
             return []
         if waited >= wait:
-            print(f"Report: waited {waited:.0f} s; still running elsewhere: {', '.join(running) or 'no experiment'}"
-                  f" ({len(workers)} worker(s) registered)", flush=True)
+            print(
+                f"Report: waited {waited:.0f} s; still running elsewhere: {', '.join(running) or 'no experiment'}"
+                f" ({len(workers)} worker(s) registered)",
+                flush=True,
+            )
             return [e.name for e in selected if e.name in running and e.notebook != NOTEBOOKS["appendix"]]
         if time.monotonic() >= next_note:
-            print(f"Waiting (up to {wait:g} s) for {len(workers)} worker(s) and {len(running)} running experiment(s)"
-                  f"{': ' + ', '.join(running) if running else ''}", flush=True)
+            print(
+                f"Waiting (up to {wait:g} s) for {len(workers)} worker(s) and {len(running)} running experiment(s)"
+                f"{': ' + ', '.join(running) if running else ''}",
+                flush=True,
+            )
             next_note = time.monotonic() + 60
         time.sleep(min(2.0, max(0.1, wait - waited)))
-
-

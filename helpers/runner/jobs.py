@@ -34,7 +34,11 @@ from helpers.runs import atomic_write
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_ALL = ROOT / "run_all.py"
-KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+KERNEL_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "PYTHONUNBUFFERED": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
 
 
 def worker(spec_path: str) -> int:
@@ -81,9 +85,16 @@ def _execute(spec: dict) -> dict:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(
-            spec["input"], str(out), parameters=spec["parameters"], kernel_name="python3",
-            cwd=str(Path(spec["input"]).parent), execution_timeout=spec["timeout"], progress_bar=False, coalesce_streams=True,
-            stdout_file=sys.stdout, stderr_file=sys.stderr,
+            spec["input"],
+            str(out),
+            parameters=spec["parameters"],
+            kernel_name="python3",
+            cwd=str(Path(spec["input"]).parent),
+            execution_timeout=spec["timeout"],
+            progress_bar=False,
+            coalesce_streams=True,
+            stdout_file=sys.stdout,
+            stderr_file=sys.stderr,
         )
     except papermill.PapermillExecutionError as e:
         status = {"status": "failed", "error": f"{e.ename}: {e.evalue}"}
@@ -95,16 +106,18 @@ def _execute(spec: dict) -> dict:
     if status["status"] == "ok" and spec["ok_marker"]:
         atomic_write(spec["ok_marker"], "ok\n")
     write_result(Path(spec["output_dir"]), spec["experiment"], wall_seconds=wall, worker=spec["worker"], **status)
-    print(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {spec['worker']}: {spec['experiment']} {status['status']} "
-          f"after {wall} s ===", flush=True)
+    print(
+        f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {spec['worker']}: {spec['experiment']} {status['status']} "
+        f"after {wall} s ===",
+        flush=True,
+    )
     return {**status, "worker": spec["worker"]}
 
 
 class Job:
     """One experiment executing in its own process (papermill chdirs: never threads)."""
 
-    def __init__(self, exp: Experiment, params: dict, output_dir: Path, timeout: float | None, since: float,
-                 who: str):
+    def __init__(self, exp: Experiment, params: dict, output_dir: Path, timeout: float | None, since: float, who: str):
         self.exp, self.params, self.timeout, self.output_dir, self.who = exp, params, timeout, output_dir, who
         self.output = executed_path(exp, output_dir)
         work = work_dir(output_dir)
@@ -115,17 +128,35 @@ class Job:
         self.claim = claim_path(output_dir, exp.name)
         self.log = output_dir / "logs" / f"{exp.name}.log"
         done = done_marker(exp, output_dir) or ok_marker(exp, output_dir)  # the appendix: built since `since`
-        atomic_write(self.spec, json.dumps({
-            "experiment": exp.name, "input": str(notebook_path(exp.notebook)), "output": str(self.output),
-            "parameters": params, "timeout": timeout, "status": str(self.status_file), "claim": str(self.claim),
-            "log": str(self.log), "output_dir": str(output_dir), "done": str(done) if done else None,
-            "since": since, "ok_marker": None if is_training(exp) else str(ok_marker(exp, output_dir)), "worker": who,
-        }))
+        atomic_write(
+            self.spec,
+            json.dumps(
+                {
+                    "experiment": exp.name,
+                    "input": str(notebook_path(exp.notebook)),
+                    "output": str(self.output),
+                    "parameters": params,
+                    "timeout": timeout,
+                    "status": str(self.status_file),
+                    "claim": str(self.claim),
+                    "log": str(self.log),
+                    "output_dir": str(output_dir),
+                    "done": str(done) if done else None,
+                    "since": since,
+                    "ok_marker": None if is_training(exp) else str(ok_marker(exp, output_dir)),
+                    "worker": who,
+                }
+            ),
+        )
 
     def start(self) -> None:
         self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, str(RUN_ALL), "--worker", str(self.spec)],
-                                     env={**os.environ, **KERNEL_ENV}, start_new_session=True, cwd=str(ROOT))
+        self.proc = subprocess.Popen(
+            [sys.executable, str(RUN_ALL), "--worker", str(self.spec)],
+            env={**os.environ, **KERNEL_ENV},
+            start_new_session=True,
+            cwd=str(ROOT),
+        )
 
     @property
     def elapsed(self) -> float:
@@ -144,8 +175,11 @@ class Job:
             result = json.loads(self.status_file.read_text())
         except (OSError, ValueError):
             release(self.claim, pid=self.proc.pid)
-            result = {"status": "failed", "error": f"worker exited with code {self.proc.returncode}; see {self.log}",
-                      "worker": self.who}
+            result = {
+                "status": "failed",
+                "error": f"worker exited with code {self.proc.returncode}; see {self.log}",
+                "worker": self.who,
+            }
         self.spec.unlink(missing_ok=True)
         self.status_file.unlink(missing_ok=True)
         return result
@@ -174,8 +208,12 @@ def run_jobs(jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: 
     watch, total, last_look = Watch(), len(jobs), 0.0
 
     def settle(exp: Experiment, res: dict, seconds: float | None = None) -> None:
-        outcome[exp.name] = {"status": res["status"], "error": res.get("error"), "worker": res.get("worker"),
-                             "wall_seconds": round(seconds, 1) if seconds is not None else None}
+        outcome[exp.name] = {
+            "status": res["status"],
+            "error": res.get("error"),
+            "worker": res.get("worker"),
+            "wall_seconds": round(seconds, 1) if seconds is not None else None,
+        }
         acc = test_accuracy(exp, output_dir)
         took = f" in {seconds:.1f} s" if seconds is not None and res["status"] != "done elsewhere" else ""
         extra = f", test accuracy {acc:.4f}" if acc is not None and res["status"] == "ok" else ""

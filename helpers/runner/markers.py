@@ -11,8 +11,19 @@ from helpers.experiments import NOTEBOOKS, Experiment
 from helpers.runner.workers import work_dir
 from helpers.runs import RunDir, atomic_write
 
-__all__ = ["FAILED", "done_marker", "executed_path", "is_finished", "is_training", "ok_marker", "read_result",
-           "marked_since", "result_path", "test_accuracy", "write_result"]
+__all__ = [
+    "FAILED",
+    "done_marker",
+    "executed_path",
+    "is_finished",
+    "is_training",
+    "ok_marker",
+    "read_result",
+    "marked_since",
+    "result_path",
+    "test_accuracy",
+    "write_result",
+]
 
 FAILED = ("failed", "timeout", "failed elsewhere")  # the statuses that make the exit status 1
 
@@ -67,8 +78,12 @@ def read_result(output_dir: Path, name: str) -> dict:
 
 
 def write_result(output_dir: Path, name: str, status: str, error: str | None, wall_seconds: float, worker: str):
-    atomic_write(result_path(output_dir, name), json.dumps({
-        "status": status, "error": error, "wall_seconds": wall_seconds, "worker": worker, "at": time.time()}))
+    atomic_write(
+        result_path(output_dir, name),
+        json.dumps(
+            {"status": status, "error": error, "wall_seconds": wall_seconds, "worker": worker, "at": time.time()}
+        ),
+    )
 
 
 def test_accuracy(exp: Experiment, output_dir: Path) -> float | None:

@@ -37,8 +37,9 @@ def check_parameters(jobs: list[tuple[Experiment, dict]]) -> None:
         known = notebook_parameters(exp.notebook)
         unknown = sorted(set(params) - known)
         if unknown:
-            problems.append(f"{exp.name}: {', '.join(unknown)} not in {exp.notebook} "
-                            f"(its parameters: {', '.join(sorted(known))})")
+            problems.append(
+                f"{exp.name}: {', '.join(unknown)} not in {exp.notebook} (its parameters: {', '.join(sorted(known))})"
+            )
     if problems:
         raise UsageError("Unknown notebook parameter(s), nothing was run:\n  " + "\n  ".join(problems))
 
@@ -78,5 +79,3 @@ def check_output_dir(output_dir: Path) -> None:
         make_writable_dir(output_dir)
     except OSError as e:
         raise UsageError(f"--output-dir {str(output_dir)!r} cannot be written ({e.strerror or e}).") from None
-
-

@@ -20,8 +20,7 @@ from helpers.runner.workers import Registration
 __all__ = ["appendix_parameters", "make_report", "run"]
 
 
-def appendix_parameters(exp: Experiment, profile: str, output_dir: Path, only: str | None,
-                        running: list[str]) -> dict:
+def appendix_parameters(exp: Experiment, profile: str, output_dir: Path, only: str | None, running: list[str]) -> dict:
     """The appendix's parameters: its output folder and profile, and, where the notebook has them, the --only
     pattern (so that experiments left out are not 'missing') and the experiments still running elsewhere."""
     params = parameters_for(exp, profile, str(output_dir))
@@ -55,8 +54,14 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
     since = started_at if args.force else 0.0  # --force: what another worker reran after we started counts
     if shard_source:
         print(f"Shard {shard[0]}/{shard[1]} (from {shard_source})", flush=True)
-    registration = Registration(output_dir, worker=who, role="report" if args.report_only else "worker",
-                                profile=args.profile, only=args.only, shard=shard)
+    registration = Registration(
+        output_dir,
+        worker=who,
+        role="report" if args.report_only else "worker",
+        profile=args.profile,
+        only=args.only,
+        shard=shard,
+    )
     outcome, report_state = {}, None
     try:
         if args.report_only:
@@ -64,16 +69,30 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
             running = wait_for_others(selected, output_dir, args.wait, registration.path)
         else:
             share = f" (shard {shard[0]}/{shard[1]})" if shard else ""
-            print(f"Profile {args.profile}{share}: {len(jobs)} experiments, {len(todo)} to run, "
-                  f"{len(jobs) - len(todo)} already finished; output in {output_dir}", flush=True)
+            print(
+                f"Profile {args.profile}{share}: {len(jobs)} experiments, {len(todo)} to run, "
+                f"{len(jobs) - len(todo)} already finished; output in {output_dir}",
+                flush=True,
+            )
             outcome = run_jobs(todo, output_dir, n_jobs, args.timeout, since, who)
             running = []
-            report_state = ("no appendix selected" if appendix is None else
-                            "left to run_all.py --report-only (--no-report)" if args.no_report else
-                            last_to_finish(registration, selected, output_dir))
+            report_state = (
+                "no appendix selected"
+                if appendix is None
+                else "left to run_all.py --report-only (--no-report)"
+                if args.no_report
+                else last_to_finish(registration, selected, output_dir)
+            )
             if appendix:
-                print("Report: " + ("this worker is the last to finish: building it" if report_state is None else
-                                    f"not built here, {report_state}"), flush=True)
+                print(
+                    "Report: "
+                    + (
+                        "this worker is the last to finish: building it"
+                        if report_state is None
+                        else f"not built here, {report_state}"
+                    ),
+                    flush=True,
+                )
         if appendix and report_state is None:  # built after this moment by another worker: as good as ours
             params = appendix_parameters(appendix, args.profile, output_dir, args.only, running)
             outcome.update(run_jobs([(appendix, params)], output_dir, 1, args.timeout, time.time(), who))
@@ -84,9 +103,12 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
     write_summary(rows, output_dir)
     counts = {s: sum(r["status"] == s for r in rows) for s in dict.fromkeys(r["status"] for r in rows)}
     failed = [r["experiment"] for r in rows if r["status"] in FAILED]
-    print(f"Wall time {time.perf_counter() - t0:.0f} s; "
-          + ", ".join(f"{n} {s}" for s, n in counts.items() if s not in FAILED)
-          + f"; {len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
+    print(
+        f"Wall time {time.perf_counter() - t0:.0f} s; "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if s not in FAILED)
+        + f"; {len(failed)} failed"
+        + (f": {', '.join(failed)}" if failed else "")
+    )
     which = args.pdf or ("report" if args.report_only else None)
     built = outcome.get(appendix.name, {}) if appendix else {}
     if built.get("status", "").endswith("elsewhere"):

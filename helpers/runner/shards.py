@@ -44,25 +44,34 @@ def shard_from_env(env=os.environ) -> tuple[str, str] | None:
             task, first, count = (int(env[k]) for k in names)
             step = int(env.get("SLURM_ARRAY_TASK_STEP") or 1)
         except (KeyError, ValueError):
-            raise UsageError(f"SLURM_ARRAY_TASK_ID={env['SLURM_ARRAY_TASK_ID']!r}: need {', '.join(names)} as "
-                             "whole numbers (Slurm sets them in array jobs), or pass --shard i/n.") from None
+            raise UsageError(
+                f"SLURM_ARRAY_TASK_ID={env['SLURM_ARRAY_TASK_ID']!r}: need {', '.join(names)} as "
+                "whole numbers (Slurm sets them in array jobs), or pass --shard i/n."
+            ) from None
         i, rest = divmod(task - first, step)
         if rest or not 0 <= i < count:
-            raise UsageError(f"SLURM array task {task} is not one of {count} evenly spaced tasks from {first}: "
-                             "submit a range such as --array=1-8, or pass --shard i/n.")
+            raise UsageError(
+                f"SLURM array task {task} is not one of {count} evenly spaced tasks from {first}: "
+                "submit a range such as --array=1-8, or pass --shard i/n."
+            )
         return f"{i + 1}/{count}", f"SLURM_ARRAY_TASK_ID={task} (array of {count} from {first})"
     if "JOB_COMPLETION_INDEX" in env:
         index, count = env["JOB_COMPLETION_INDEX"], env.get(SHARD_COUNT_VAR)
         if not count:
-            raise UsageError(f"JOB_COMPLETION_INDEX={index} is set (a Kubernetes Indexed Job) but {SHARD_COUNT_VAR} "
-                             "is not: set it to the Job's completions, or pass --shard i/n.")
+            raise UsageError(
+                f"JOB_COMPLETION_INDEX={index} is set (a Kubernetes Indexed Job) but {SHARD_COUNT_VAR} "
+                "is not: set it to the Job's completions, or pass --shard i/n."
+            )
         try:
             i, n = int(index), int(count)
         except ValueError:
-            raise UsageError(f"JOB_COMPLETION_INDEX={index!r}, {SHARD_COUNT_VAR}={count!r}: expected whole "
-                             "numbers.") from None
+            raise UsageError(
+                f"JOB_COMPLETION_INDEX={index!r}, {SHARD_COUNT_VAR}={count!r}: expected whole numbers."
+            ) from None
         if not 0 <= i < n:
-            raise UsageError(f"JOB_COMPLETION_INDEX={i} is not below {SHARD_COUNT_VAR}={n}: set {SHARD_COUNT_VAR} "
-                             "to the Job's completions.")
+            raise UsageError(
+                f"JOB_COMPLETION_INDEX={i} is not below {SHARD_COUNT_VAR}={n}: set {SHARD_COUNT_VAR} "
+                "to the Job's completions."
+            )
         return f"{i + 1}/{n}", f"JOB_COMPLETION_INDEX={i} of {SHARD_COUNT_VAR}={n}"
     return None

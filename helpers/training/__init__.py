@@ -23,7 +23,28 @@ from helpers.training.progress import EpochLogger, bar_text, estimate_text, form
 from helpers.training.recipes import BASE, RECIPES  # noqa: E402
 from helpers.training.tensorboard import tensorboard_help  # noqa: E402
 
-__all__ = ["BASE", "RECIPES", "EpochLogger", "RecalibrateBeforeValidation", "TrainResult", "bar_text", "budget_band",
-           "budget_bands", "budget_settings", "build_for", "check_config", "compile_model", "estimate_text",
-           "format_duration", "keras_weight_decay", "make_config", "make_loss", "make_optimizer", "make_schedule",
-           "parse_settings", "recalibrate_batchnorm", "tensorboard_help", "train"]
+__all__ = [
+    "BASE",
+    "RECIPES",
+    "EpochLogger",
+    "RecalibrateBeforeValidation",
+    "TrainResult",
+    "bar_text",
+    "budget_band",
+    "budget_bands",
+    "budget_settings",
+    "build_for",
+    "check_config",
+    "compile_model",
+    "estimate_text",
+    "format_duration",
+    "keras_weight_decay",
+    "make_config",
+    "make_loss",
+    "make_optimizer",
+    "make_schedule",
+    "parse_settings",
+    "recalibrate_batchnorm",
+    "tensorboard_help",
+    "train",
+]

@@ -29,8 +29,14 @@ def make_config(recipe: str, model: str, dataset: str, train_size: int | float |
         raise ValueError(f"Unknown model {model!r}; valid: {', '.join(MODEL_NAMES)}.")
     if dataset not in DATASET_NAMES:
         raise ValueError(f"Unknown dataset {dataset!r}; valid: {', '.join(DATASET_NAMES)}.")
-    config = {"experiment": None, "recipe": recipe, "model": model, "dataset": dataset, "seed": 0,
-              **_recipe_values(recipe, f"{model}/{dataset}")}
+    config = {
+        "experiment": None,
+        "recipe": recipe,
+        "model": model,
+        "dataset": dataset,
+        "seed": 0,
+        **_recipe_values(recipe, f"{model}/{dataset}"),
+    }
     unknown = sorted(set(overrides) - set(config))
     if unknown:
         raise ValueError(f"Unknown setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(config))}.")
@@ -54,7 +60,7 @@ def _band_settings(band: tuple, target: str | None) -> dict:
     """One band's settings for runs of ``target`` ("<model>/<dataset>"): its own, then its rules that match (none
     when ``target`` is None)."""
     settings = dict(band[1])
-    for pattern, values in (band[2] if len(band) > 2 else []):
+    for pattern, values in band[2] if len(band) > 2 else []:
         if target is not None and fnmatch.fnmatch(target, pattern):
             settings.update(values)
     return settings
@@ -115,10 +121,18 @@ def parse_settings(text: str) -> dict:
 
 def check_config(c: dict) -> None:
     """Clear one-line errors for values that would otherwise fail deep inside TensorFlow."""
-    choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES, "loss": LOSSES, "augment": AUGMENTATIONS,
-               "normalization": ("scale", "standardize"), "distribute": ("auto", "mirrored", "off"),
-               "mixed_precision": ("auto", True, False), "jit_compile": ("auto", True, False),
-               "cache": (True, False), "recalibrate_bn": (True, False)}
+    choices = {
+        "optimizer": OPTIMIZERS,
+        "schedule": SCHEDULES,
+        "loss": LOSSES,
+        "augment": AUGMENTATIONS,
+        "normalization": ("scale", "standardize"),
+        "distribute": ("auto", "mirrored", "off"),
+        "mixed_precision": ("auto", True, False),
+        "jit_compile": ("auto", True, False),
+        "cache": (True, False),
+        "recalibrate_bn": (True, False),
+    }
     for key, valid in choices.items():
         if c[key] not in valid:
             raise ValueError(f"Unknown {key} {c[key]!r}; valid: {', '.join(str(v) for v in valid)}.")

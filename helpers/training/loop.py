@@ -76,15 +76,19 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     scope = strategy.scope if strategy else contextlib.nullcontext
     replicas = strategy.num_replicas_in_sync if strategy else 1
     if model is not None and accel["distribute"]:
-        raise ValueError("With distribute='mirrored' (or several GPUs) train() builds the model itself, inside the "
-                         "strategy's scope: call train() without model=, or pass distribute='off'.")
+        raise ValueError(
+            "With distribute='mirrored' (or several GPUs) train() builds the model itself, inside the "
+            "strategy's scope: call train() without model=, or pass distribute='off'."
+        )
     if model is None:
         with scope():
             model = build_for(config, dataset, accel["mixed_precision"])
     expected = tuple(model.inputs[0].shape[1:])
     if expected != dataset.input_shape:
-        raise ValueError(f"Model {model.name!r} was built for input shape {expected}, but {dataset.name} images "
-                         f"are {dataset.input_shape}; build it with build_model(name, {dataset.input_shape}).")
+        raise ValueError(
+            f"Model {model.name!r} was built for input shape {expected}, but {dataset.name} images "
+            f"are {dataset.input_shape}; build it with build_model(name, {dataset.input_shape})."
+        )
     run.create()  # only now, once the inputs are known to be right: bad input writes nothing
     prep = Preprocessing.fit(dataset.x_train, config["normalization"])
     # Under MirroredStrategy batch_size is per replica: each device keeps the batch the recipe was tuned for.
@@ -92,42 +96,72 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     accel["replicas"] = replicas
     multi = list(model.output_names) if len(model.outputs) > 1 else None
     pipe = dict(batch_size=batch, num_classes=dataset.num_classes, preprocessing=prep, output_names=multi)
-    train_ds = make_pipeline(dataset.x_train, dataset.y_train, training=True, augment=config["augment"],
-                             seed=int(config["seed"]), **pipe)
-    val_ds = make_pipeline(dataset.x_val, dataset.y_val, cache=bool(config["cache"]), **pipe) \
-        if len(dataset.y_val) else None
+    train_ds = make_pipeline(
+        dataset.x_train, dataset.y_train, training=True, augment=config["augment"], seed=int(config["seed"]), **pipe
+    )
+    val_ds = (
+        make_pipeline(dataset.x_val, dataset.y_val, cache=bool(config["cache"]), **pipe) if len(dataset.y_val) else None
+    )
     steps = math.ceil(len(dataset.y_train) / batch)
     with scope():
         compile_model(model, config, steps, jit_compile=accel["jit_compile"])
 
     environment = environment_info()
-    run.write_json(RunDir.CONFIG, {
-        **config, "resolved": accel, "normalization_mean": prep.mean, "normalization_std": prep.std,
-        "data": {"source": dataset.source, **dataset.sizes(), "input_shape": dataset.input_shape,
-                 "class_names": dataset.class_names},
-        "environment": environment,
-    })
+    run.write_json(
+        RunDir.CONFIG,
+        {
+            **config,
+            "resolved": accel,
+            "normalization_mean": prep.mean,
+            "normalization_std": prep.std,
+            "data": {
+                "source": dataset.source,
+                **dataset.sizes(),
+                "input_shape": dataset.input_shape,
+                "class_names": dataset.class_names,
+            },
+            "environment": environment,
+        },
+    )
     run.write_text(RunDir.SUMMARY, summary_text(model))
     backup = run / RunDir.BACKUP
     resume = (backup / "training_metadata.json").is_file()
     gpus = environment["hardware"]["gpus"]
     device = ", ".join(g["name"] for g in gpus) if gpus else f"this CPU ({environment['hardware']['cpu_count']} cores)"
-    logger = EpochLogger(run, len(dataset.y_train), int(config["epochs"]), resume, stream, progress, device,
-                         bool(gpus), len(dataset.y_val))
+    logger = EpochLogger(
+        run,
+        len(dataset.y_train),
+        int(config["epochs"]),
+        resume,
+        stream,
+        progress,
+        device,
+        bool(gpus),
+        len(dataset.y_val),
+    )
     # The logger writes epoch k before the backup of epoch k: a kill between the two retrains epoch k, whose row is
     # then replaced, so history.csv always holds each epoch once.
-    callbacks = [logger, keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
-                 keras.callbacks.TerminateOnNaN()]
+    callbacks = [
+        logger,
+        keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
+        keras.callbacks.TerminateOnNaN(),
+    ]
     recalibrate = bool(config["recalibrate_bn"]) and replicas == 1
-    plain = make_pipeline(dataset.x_train, dataset.y_train, batch_size=batch, num_classes=dataset.num_classes,
-                          preprocessing=prep) if recalibrate else None
+    plain = (
+        make_pipeline(
+            dataset.x_train, dataset.y_train, batch_size=batch, num_classes=dataset.num_classes, preprocessing=prep
+        )
+        if recalibrate
+        else None
+    )
     if recalibrate and val_ds is not None:
         callbacks.insert(0, RecalibrateBeforeValidation(plain, math.ceil(VALIDATION_RECALIBRATION_IMAGES / batch)))
     if config["tensorboard"]:
         callbacks += [cb for cb in [tensorboard_callback(run.path, stream)] if cb is not None]
     t0 = time.perf_counter()
-    model.fit(train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0,
-              shuffle=False)  # the pipeline shuffles
+    model.fit(
+        train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0, shuffle=False
+    )  # the pipeline shuffles
     seconds = time.perf_counter() - t0
     resumed_from = (int(config["epochs"]) if logger.first_epoch is None else logger.first_epoch) if resume else 0
     if recalibrate:
@@ -138,6 +172,10 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     if history.empty:
         history = pd.DataFrame(columns=EpochLogger.COLUMNS)
     resumed = f", resumed after epoch {resumed_from}" if resumed_from else ""
-    print(f"{len(history)} epochs in {seconds:.0f} s{resumed}; mixed precision {accel['mixed_precision']}, XLA "
-          f"{accel['jit_compile']}, {replicas} device(s); saved to {run / RunDir.MODEL}", file=stream, flush=True)
+    print(
+        f"{len(history)} epochs in {seconds:.0f} s{resumed}; mixed precision {accel['mixed_precision']}, XLA "
+        f"{accel['jit_compile']}, {replicas} device(s); saved to {run / RunDir.MODEL}",
+        file=stream,
+        flush=True,
+    )
     return TrainResult(model, history, config, prep, run, seconds, resumed_from)

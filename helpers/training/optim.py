@@ -14,13 +14,16 @@ def make_schedule(config: dict, steps_per_epoch: int):
     if kind == "constant":
         return lr
     if kind == "step":  # divide by 10 at 50% and 75% of training (the ResNet paper's CIFAR schedule, scaled)
-        return keras.optimizers.schedules.PiecewiseConstantDecay([total // 2, (3 * total) // 4], [lr, lr / 10, lr / 100])
+        return keras.optimizers.schedules.PiecewiseConstantDecay(
+            [total // 2, (3 * total) // 4], [lr, lr / 10, lr / 100]
+        )
     if kind == "cosine":
         return keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=0.0)
     # onecycle: linear warm-up from lr/25 to lr, then cosine down to lr x 0.0025 = lr/400 -- fast and forgiving.
     warmup = max(1, int(total * float(config["warmup_fraction"])))
-    return keras.optimizers.schedules.CosineDecay(lr / 25, decay_steps=max(1, total - warmup), alpha=1e-4 * 25,
-                                                  warmup_target=lr, warmup_steps=warmup)
+    return keras.optimizers.schedules.CosineDecay(
+        lr / 25, decay_steps=max(1, total - warmup), alpha=1e-4 * 25, warmup_target=lr, warmup_steps=warmup
+    )
 
 
 def keras_weight_decay(config: dict) -> float:
@@ -51,8 +54,9 @@ def make_optimizer(config: dict, steps_per_epoch: int):
     if name == "sgd":
         opt = keras.optimizers.SGD(schedule, weight_decay=wd)
     elif name == "sgd_momentum":
-        opt = keras.optimizers.SGD(schedule, momentum=float(config["momentum"]), nesterov=bool(config["nesterov"]),
-                                   weight_decay=wd)
+        opt = keras.optimizers.SGD(
+            schedule, momentum=float(config["momentum"]), nesterov=bool(config["nesterov"]), weight_decay=wd
+        )
     elif name == "adam":
         opt = keras.optimizers.Adam(schedule, epsilon=float(config["epsilon"]), weight_decay=wd)
     else:
@@ -64,8 +68,10 @@ def make_optimizer(config: dict, steps_per_epoch: int):
 
 def make_loss(config: dict):
     """The config's loss with its label smoothing."""
-    kind = {"binary_crossentropy": keras.losses.BinaryCrossentropy,
-            "categorical_crossentropy": keras.losses.CategoricalCrossentropy}[config["loss"]]
+    kind = {
+        "binary_crossentropy": keras.losses.BinaryCrossentropy,
+        "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+    }[config["loss"]]
     return kind(label_smoothing=float(config["label_smoothing"]))
 
 
@@ -81,9 +87,20 @@ def compile_model(model, config: dict, steps_per_epoch: int, jit_compile: bool =
         losses = {n: loss for n in names}
         weights = {n: (1.0 if i == 0 else aux) for i, n in enumerate(names)}
         metrics = {names[0]: [accuracy]}
-        model.compile(make_optimizer(config, steps_per_epoch), loss=losses, loss_weights=weights, metrics=metrics,
-                      jit_compile=jit_compile, steps_per_execution=int(config["steps_per_execution"]))
+        model.compile(
+            make_optimizer(config, steps_per_epoch),
+            loss=losses,
+            loss_weights=weights,
+            metrics=metrics,
+            jit_compile=jit_compile,
+            steps_per_execution=int(config["steps_per_execution"]),
+        )
     else:
-        model.compile(make_optimizer(config, steps_per_epoch), loss=loss, metrics=[accuracy],
-                      jit_compile=jit_compile, steps_per_execution=int(config["steps_per_execution"]))
+        model.compile(
+            make_optimizer(config, steps_per_epoch),
+            loss=loss,
+            metrics=[accuracy],
+            jit_compile=jit_compile,
+            steps_per_execution=int(config["steps_per_execution"]),
+        )
     return model

@@ -22,8 +22,16 @@ from IPython.display import display
 
 from helpers.runs import RunDir
 
-__all__ = ["PROGRESS_MODES", "EpochLogger", "LiveLine", "bar_text", "estimate_text", "format_duration", "live_display_available",
-           "resolve_mode"]
+__all__ = [
+    "PROGRESS_MODES",
+    "EpochLogger",
+    "LiveLine",
+    "bar_text",
+    "estimate_text",
+    "format_duration",
+    "live_display_available",
+    "resolve_mode",
+]
 
 PROGRESS_MODES = ("bar", "epoch")
 
@@ -60,11 +68,15 @@ def bar_text(epoch: int, epochs: int, step: int, steps: int, seconds: float, log
 def estimate_text(epoch_seconds: float, epochs_left: int, device: str, gpu: bool) -> str:
     """The honest expectation printed before a long wait, with what to change when it is too long."""
     total = epoch_seconds * epochs_left
-    text = (f"~{format_duration(epoch_seconds)} per epoch on {device}: {epochs_left} epoch"
-            f"{'s' if epochs_left != 1 else ''} ~ {format_duration(total)}")
+    text = (
+        f"~{format_duration(epoch_seconds)} per epoch on {device}: {epochs_left} epoch"
+        f"{'s' if epochs_left != 1 else ''} ~ {format_duration(total)}"
+    )
     if not gpu and total > 15 * 60:
-        text += (". Without a GPU that is long: for a short run set epochs=2 and train_size=2000 in the parameters "
-                 "cell (on Colab: Runtime > Change runtime type > T4 GPU)")
+        text += (
+            ". Without a GPU that is long: for a short run set epochs=2 and train_size=2000 in the parameters "
+            "cell (on Colab: Runtime > Change runtime type > T4 GPU)"
+        )
     return text
 
 
@@ -91,8 +103,7 @@ class EpochLogger(keras.callbacks.Callback):
 
     COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "epoch_seconds", "images_per_s"]
 
-    def __init__(self, run, n_train, epochs, resume, stream, progress="epoch", device="this CPU",
-                 gpu=False, n_val=0):
+    def __init__(self, run, n_train, epochs, resume, stream, progress="epoch", device="this CPU", gpu=False, n_val=0):
         super().__init__()
         self.run, self.n_train, self.epochs, self.stream = run, n_train, epochs, stream
         # Validation predicts (about 3x cheaper per image than a training step) after every epoch.
@@ -119,8 +130,9 @@ class EpochLogger(keras.callbacks.Callback):
         elif not self.estimated and (now - self.t_first >= 2.0 or step == steps):
             self._estimate((now - self.t_first) / batch * steps * (1 + self.val_share))
         if self.line is not None and steps:
-            self.line.update(bar_text(self.epoch + 1, self.epochs, step, steps, now - self.t0, logs or {}),
-                             force=step == steps)
+            self.line.update(
+                bar_text(self.epoch + 1, self.epochs, step, steps, now - self.t0, logs or {}), force=step == steps
+            )
 
     def _estimate(self, epoch_seconds):
         self.estimated = True
@@ -153,9 +165,11 @@ class EpochLogger(keras.callbacks.Callback):
         }
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
         self.run.write_csv(RunDir.HISTORY, pd.DataFrame(self.rows, columns=EpochLogger.COLUMNS))
-        text = (f"Epoch {row['epoch']}/{self.epochs} - loss {row['loss']:.4f} - accuracy {row['accuracy']:.4f}"
-                f" - val_loss {row['val_loss']:.4f} - val_accuracy {row['val_accuracy']:.4f}"
-                f" - lr {row['lr']:.2e} - {seconds:.1f}s ({row['images_per_s']:.0f} img/s)")
+        text = (
+            f"Epoch {row['epoch']}/{self.epochs} - loss {row['loss']:.4f} - accuracy {row['accuracy']:.4f}"
+            f" - val_loss {row['val_loss']:.4f} - val_accuracy {row['val_accuracy']:.4f}"
+            f" - lr {row['lr']:.2e} - {seconds:.1f}s ({row['images_per_s']:.0f} img/s)"
+        )
         if self.line is not None:  # the live bar becomes the epoch's line
             self.line.update(text, force=True)
             self.line = None

@@ -6,8 +6,18 @@ A *recipe* is a dict of settings (optimizer, learning rate, schedule, batch size
 
 from __future__ import annotations
 
-__all__ = ["BASE", "LOSSES", "MIDDLE_BUDGET", "MIDDLE_BUDGET_SETTINGS", "OPTIMIZERS", "RECIPES", "SCHEDULES",
-           "SMALL_BUDGET", "SMALL_BUDGET_RULES", "SMALL_BUDGET_SETTINGS"]
+__all__ = [
+    "BASE",
+    "LOSSES",
+    "MIDDLE_BUDGET",
+    "MIDDLE_BUDGET_SETTINGS",
+    "OPTIMIZERS",
+    "RECIPES",
+    "SCHEDULES",
+    "SMALL_BUDGET",
+    "SMALL_BUDGET_RULES",
+    "SMALL_BUDGET_SETTINGS",
+]
 
 OPTIMIZERS = ("sgd", "sgd_momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -58,10 +68,19 @@ BASE = {
 # settings (lr 3e-4) at 18,000 images seen (ResNet-18, 30 epochs of 600) and lost to them at 14,824 (VGG-11, 8
 # epochs of 1,853). Beyond: the references' SGD.
 SMALL_BUDGET = 16_000
-SMALL_BUDGET_SETTINGS = {"optimizer": "adam", "lr": 1e-3, "weight_decay": 0.02, "label_smoothing": 0.15,
-                         "batch_size": 32, "warmup_fraction": 0.2}
-SMALL_BUDGET_RULES = [("*/cifar10", {"augment": "flip"}),  # MNIST keeps its shifts and rotations (never flipped)
-                      ("resnet*/cifar10", {"augment": "flip_crop"}), ("plain*/cifar10", {"augment": "flip_crop"})]
+SMALL_BUDGET_SETTINGS = {
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "weight_decay": 0.02,
+    "label_smoothing": 0.15,
+    "batch_size": 32,
+    "warmup_fraction": 0.2,
+}
+SMALL_BUDGET_RULES = [
+    ("*/cifar10", {"augment": "flip"}),  # MNIST keeps its shifts and rotations (never flipped)
+    ("resnet*/cifar10", {"augment": "flip_crop"}),
+    ("plain*/cifar10", {"augment": "flip_crop"}),
+]
 MIDDLE_BUDGET = 100_000  # not measured: the largest budget measured is 55,590 (VGG-11, 30 epochs of 1,853)
 MIDDLE_BUDGET_SETTINGS = {**SMALL_BUDGET_SETTINGS, "lr": 3e-3, "weight_decay": 0.05, "batch_size": 64}
 
@@ -80,8 +99,10 @@ RECIPES = {
             # whose RMSprop divides by sqrt(v) + 1e-7; Keras 3's epsilon 1e-14 is that (see BASE["epsilon"]).
             # With Keras 3's default this VGG-16's gradients (~1e-8 at initialisation, no batch norm) would take
             # steps ~3,000x smaller than the report's.
-            ("report_vgg16_mnist/mnist", {"optimizer": "rmsprop", "lr": 1e-4, "loss": "binary_crossentropy",
-                                          "epsilon": 1e-14}),
+            (
+                "report_vgg16_mnist/mnist",
+                {"optimizer": "rmsprop", "lr": 1e-4, "loss": "binary_crossentropy", "epsilon": 1e-14},
+            ),
             ("report_resnet50/mnist", {"batch_size": 128}),  # Exp. 3: Adam, batch 128
             ("report_resnet50/cifar10", {"batch_size": 32, "val_size": 0.25}),  # Exp. 4: 37,500 / 12,500
         ],
@@ -90,8 +111,8 @@ RECIPES = {
         # The report names RMSprop, SGD (+ momentum) and Adam; rows that name no optimizer are read as RMSprop,
         # so that its "VGG16" and "VGG16 with ADAM" rows are different runs.
         "about": "Report 2 (10 epochs, lr 0.001); batch 64 for every row and RMSprop where a row names no optimizer "
-                 "are the kit's reading (the report names no baseline optimizer; its logs imply batch 64, 32, 128, "
-                 "128 and 64).",
+        "are the kit's reading (the report names no baseline optimizer; its logs imply batch 64, 32, 128, "
+        "128 and 64).",
         "defaults": {"epochs": 10, "batch_size": 64, "optimizer": "rmsprop", "lr": 1e-3, "val_size": 0.1},
         "rules": [("googlenet/cifar10", {"optimizer": "sgd_momentum"})],
     },
@@ -103,11 +124,20 @@ RECIPES = {
         # 5e-4 itself: 0.02 x 5e-4 = 1e-5 per step, 10x weaker than meant at this lr and 50x weaker than the
         # references' per-step decay. Searched with bench/tune.py (Optuna) on CIFAR-10 samples (issue 13).
         "about": "Ours: SGD + Nesterov, one-cycle, label smoothing, weight decay (PyTorch's meaning), augmentation, "
-                 "batch 128; on smaller budgets (epochs x training images) AdamW: up to 16,000 images seen lr 1e-3, "
-                 "batch 32, flips without crops on CIFAR-10, up to 100,000 lr 3e-3, batch 64: see 'budget'.",
-        "defaults": {"epochs": 30, "batch_size": 128, "optimizer": "sgd_momentum", "nesterov": True, "lr": 0.02,
-                     "schedule": "onecycle", "weight_decay": 5e-4, "label_smoothing": 0.1,
-                     "normalization": "standardize", "val_size": 0.1},  # 5,000 of CIFAR-10's 50,000
+        "batch 128; on smaller budgets (epochs x training images) AdamW: up to 16,000 images seen lr 1e-3, "
+        "batch 32, flips without crops on CIFAR-10, up to 100,000 lr 3e-3, batch 64: see 'budget'.",
+        "defaults": {
+            "epochs": 30,
+            "batch_size": 128,
+            "optimizer": "sgd_momentum",
+            "nesterov": True,
+            "lr": 0.02,
+            "schedule": "onecycle",
+            "weight_decay": 5e-4,
+            "label_smoothing": 0.1,
+            "normalization": "standardize",
+            "val_size": 0.1,
+        },  # 5,000 of CIFAR-10's 50,000
         "rules": [
             ("*/mnist", {"epochs": 15, "augment": "shift_rotate"}),
             ("*/cifar10", {"augment": "flip_crop"}),

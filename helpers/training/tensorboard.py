@@ -15,8 +15,10 @@ import keras
 __all__ = ["LOG_FOLDER", "tensorboard_available", "tensorboard_callback", "tensorboard_help"]
 
 LOG_FOLDER = "tensorboard"
-MISSING = ("TensorBoard logs not written: they need TensorFlow and the tensorboard package "
-           "(`pip install tensorflow tensorboard`); training goes on without them.")
+MISSING = (
+    "TensorBoard logs not written: they need TensorFlow and the tensorboard package "
+    "(`pip install tensorflow tensorboard`); training goes on without them."
+)
 
 
 def tensorboard_available() -> bool:
@@ -29,8 +31,9 @@ def tensorboard_callback(run_path, stream=None):
     if not tensorboard_available():
         print(MISSING, file=stream, flush=True)
         return None
-    return keras.callbacks.TensorBoard(str(Path(run_path) / LOG_FOLDER), histogram_freq=0, write_graph=False,
-                                       update_freq="epoch", profile_batch=0)
+    return keras.callbacks.TensorBoard(
+        str(Path(run_path) / LOG_FOLDER), histogram_freq=0, write_graph=False, update_freq="epoch", profile_batch=0
+    )
 
 
 def tensorboard_help(run_path, enabled: bool) -> str:
@@ -40,6 +43,8 @@ def tensorboard_help(run_path, enabled: bool) -> str:
         return MISSING
     if not enabled:
         return f"TensorBoard is off (tensorboard = False): set it to True to write logs into {logdir}."
-    return (f"TensorBoard logs go to {logdir}. To watch them, in JupyterLab or on Colab run a cell with\n"
-            f"    %load_ext tensorboard\n    %tensorboard --logdir {logdir}\n"
-            f"or from a terminal: tensorboard --logdir {logdir.parent.parent}  (every run side by side).")
+    return (
+        f"TensorBoard logs go to {logdir}. To watch them, in JupyterLab or on Colab run a cell with\n"
+        f"    %load_ext tensorboard\n    %tensorboard --logdir {logdir}\n"
+        f"or from a terminal: tensorboard --logdir {logdir.parent.parent}  (every run side by side)."
+    )

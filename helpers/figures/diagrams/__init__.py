@@ -15,5 +15,13 @@ from helpers.figures.diagrams.graphs import draw_graph, inception_figure, residu
 from helpers.figures.diagrams.networks import plain_vs_residual_figure, resnet_stages_figure, vgg_figure
 from helpers.figures.diagrams.splits import split_figure
 
-__all__ = ["draw_graph", "googlenet_figure", "inception_figure", "plain_vs_residual_figure",
-           "residual_blocks_figure", "resnet_stages_figure", "split_figure", "vgg_figure"]
+__all__ = [
+    "draw_graph",
+    "googlenet_figure",
+    "inception_figure",
+    "plain_vs_residual_figure",
+    "residual_blocks_figure",
+    "resnet_stages_figure",
+    "split_figure",
+    "vgg_figure",
+]

@@ -11,11 +11,27 @@ from helpers.figures.style import use_style
 
 FONT = 8
 EDGE, STRIDE_COLOR = "0.35", "tab:orange"
-COLORS = {"Conv2D": "#a6cee3", "BatchNormalization": "#e3e3e3", "Activation": "#c7e9b4", "ReLU": "#c7e9b4",
-           "MaxPooling2D": "#fdd49e", "AveragePooling2D": "#fdd49e", "GlobalAveragePooling2D": "#fdd49e",
-           "Add": "#fbb4ae", "Concatenate": "#fbb4ae", "Dense": "#decbe4", "Dropout": "#ffffcc"}
-_NAMES = {"InputLayer": "Input", "BatchNormalization": "BatchNorm", "GlobalAveragePooling2D": "GlobalAvgPool",
-          "MaxPooling2D": "MaxPool", "AveragePooling2D": "AvgPool", "ZeroPadding2D": "ZeroPad"}
+COLORS = {
+    "Conv2D": "#a6cee3",
+    "BatchNormalization": "#e3e3e3",
+    "Activation": "#c7e9b4",
+    "ReLU": "#c7e9b4",
+    "MaxPooling2D": "#fdd49e",
+    "AveragePooling2D": "#fdd49e",
+    "GlobalAveragePooling2D": "#fdd49e",
+    "Add": "#fbb4ae",
+    "Concatenate": "#fbb4ae",
+    "Dense": "#decbe4",
+    "Dropout": "#ffffcc",
+}
+_NAMES = {
+    "InputLayer": "Input",
+    "BatchNormalization": "BatchNorm",
+    "GlobalAveragePooling2D": "GlobalAvgPool",
+    "MaxPooling2D": "MaxPool",
+    "AveragePooling2D": "AvgPool",
+    "ZeroPadding2D": "ZeroPad",
+}
 
 
 def layer_label(layer) -> str:
@@ -61,8 +77,16 @@ def canvas(width: float, height: float):
 
 def box(ax, x, y, w, h, text, sub="", color="white", gid=None, fontsize=FONT, **style):
     """A rounded box centred at (x, y) holding ``text`` and, smaller, an optional ``sub`` line."""
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.05",
-                                fc=color, **{"ec": EDGE, "lw": 0.8, **style}))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0,rounding_size=0.05",
+            fc=color,
+            **{"ec": EDGE, "lw": 0.8, **style},
+        )
+    )
     ax.text(x, y + (h * 0.17 if sub else 0), text, ha="center", va="center", fontsize=fontsize, gid=gid)
     if sub:
         ax.text(x, y - h * 0.23, sub, ha="center", va="center", fontsize=fontsize - 1, color="0.3")

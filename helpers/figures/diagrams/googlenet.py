@@ -23,8 +23,7 @@ def googlenet_figure(input_shape=(32, 32, 3)) -> Figure:
     groups = {}  # branch -> box -> layers: a conv shares its box with its BN and ReLU, a module is one box
     for layer in model.layers:
         first = layer.name.split("_")[0]
-        key = "_".join(layer.name.split("_")[:2]) if first == "inception" else re.sub(r"_(bn|relu)$", "",
-                                                                                        layer.name)
+        key = "_".join(layer.name.split("_")[:2]) if first == "inception" else re.sub(r"_(bn|relu)$", "", layer.name)
         branch = first if first in AUX_AFTER.values() else "main"
         groups.setdefault(branch, {}).setdefault(key, []).append(layer)
 
@@ -37,16 +36,23 @@ def googlenet_figure(input_shape=(32, 32, 3)) -> Figure:
     main = list(groups.pop("main").items())
     owner = {layer.name: i for i, (_, group) in enumerate(main) for layer in group}
     first_layer = {aux: next(iter(items.values()))[0] for aux, items in groups.items()}
-    attach = {aux: owner[tensor_sources(config[layer.name]["inbound_nodes"])[0]]  # the box it branches off
-              for aux, layer in first_layer.items()}
+    attach = {
+        aux: owner[tensor_sources(config[layer.name]["inbound_nodes"])[0]]  # the box it branches off
+        for aux, layer in first_layer.items()
+    }
     row_h, bh, mw, aw = 0.4, 0.31, 2.3, 1.5
     nrows = max(len(main) + 1, *(attach[aux] + len(items) + 3 for aux, items in groups.items()))
     width, height = mw + 2 * (aw + 0.35) + 0.4, nrows * row_h + 0.95
     fig, ax = draw.canvas(width, height)
     modules = sum(key.startswith("inception_") for key, _ in main)
-    draw.title(ax, f"GoogLeNet on {'x'.join(map(str, input_shape))} images: {modules} inception modules, "
-               f"{len(groups)} auxiliary heads", height - 0.1, "inception boxes: branch widths "
-           "1x1+3x3+5x5+pool -> output;\nevery conv + BatchNorm + ReLU; dashed: auxiliary heads")
+    draw.title(
+        ax,
+        f"GoogLeNet on {'x'.join(map(str, input_shape))} images: {modules} inception modules, "
+        f"{len(groups)} auxiliary heads",
+        height - 0.1,
+        "inception boxes: branch widths "
+        "1x1+3x3+5x5+pool -> output;\nevery conv + BatchNorm + ReLU; dashed: auxiliary heads",
+    )
 
     def y(r):
         return height - 0.85 - (r + 0.5) * row_h
@@ -61,14 +67,25 @@ def googlenet_figure(input_shape=(32, 32, 3)) -> Figure:
 
     xm = width / 2
     column(xm, main, 0, mw, "main")
-    ax.text(xm, y(len(main)), "main output (the prediction)", ha="center", va="top", fontsize=draw.FONT,
-            style="italic")
+    ax.text(xm, y(len(main)), "main output (the prediction)", ha="center", va="top", fontsize=draw.FONT, style="italic")
     for k, (aux, items) in enumerate(groups.items()):
         side, a = (1 if k % 2 == 0 else -1), attach[aux]  # alternate sides so that no edge crosses a head
         xa = xm + side * (mw / 2 + 0.35 + aw / 2)
-        draw.arrow(ax, (xm + side * mw / 2, y(a)), (xa, y(a)), (xa, y(a + 1) + bh / 2),
-               gid=f"{main[a][1][-1].name}->{first_layer[aux].name}")
+        draw.arrow(
+            ax,
+            (xm + side * mw / 2, y(a)),
+            (xa, y(a)),
+            (xa, y(a + 1) + bh / 2),
+            gid=f"{main[a][1][-1].name}->{first_layer[aux].name}",
+        )
         column(xa, list(items.items()), a + 1, aw, aux, ls="--")
-        ax.text(xa, y(a + 1 + len(items)), f"{aux} output: training only,\nloss weight "
-                f"{BASE['aux_loss_weight']:g}", ha="center", va="top", fontsize=draw.FONT, style="italic")
+        ax.text(
+            xa,
+            y(a + 1 + len(items)),
+            f"{aux} output: training only,\nloss weight {BASE['aux_loss_weight']:g}",
+            ha="center",
+            va="top",
+            fontsize=draw.FONT,
+            style="italic",
+        )
     return fig

@@ -22,11 +22,10 @@ def _graph(model):
     lanes (columns): a fork's children take successive lanes, a merge spans the lanes of its parents."""
     layers = {layer.name: layer for layer in model.layers}
     if isinstance(model, keras.Sequential):  # a chain, whose config has no inbound nodes
-        parents = {n: list(layers)[max(i - 1, 0):i] for i, n in enumerate(layers)}
+        parents = {n: list(layers)[max(i - 1, 0) : i] for i, n in enumerate(layers)}
     else:
         config = {c["name"]: c for c in model.get_config()["layers"]}
-        sources = {n: [s.split("[")[0] for s in tensor_sources(config[n].get("inbound_nodes", []))]
-                   for n in layers}
+        sources = {n: [s.split("[")[0] for s in tensor_sources(config[n].get("inbound_nodes", []))] for n in layers}
         parents = {n: [p for p in sources[n] if p != n] for n in layers}
     children = {n: [c for c in layers if n in parents[c]] for n in layers}
     row = {}
@@ -69,8 +68,15 @@ def _graph(model):
                 row[n] += 1
         if row == before:
             break
-    return {"model": model, "layers": layers, "row": row, "span": span, "edges": edges, "ncols": free,
-            "nrows": max(row.values()) + 2}
+    return {
+        "model": model,
+        "layers": layers,
+        "row": row,
+        "span": span,
+        "edges": edges,
+        "ncols": free,
+        "nrows": max(row.values()) + 2,
+    }
 
 
 def _draw_graph(ax, graph, left, top, col_w, row_h, fontsize=draw.FONT):
@@ -85,15 +91,24 @@ def _draw_graph(ax, graph, left, top, col_w, row_h, fontsize=draw.FONT):
 
     for n, layer in graph["layers"].items():
         lo, hi = graph["span"][n]
-        draw.box(ax, (x(lo) + x(hi)) / 2, y(row[n]), x(hi) - x(lo) + bw, bh, draw.layer_label(layer), draw.layer_shape(layer),
-             draw.layer_color(layer), gid=f"{prefix}:{n}", fontsize=fontsize)
+        draw.box(
+            ax,
+            (x(lo) + x(hi)) / 2,
+            y(row[n]),
+            x(hi) - x(lo) + bw,
+            bh,
+            draw.layer_label(layer),
+            draw.layer_shape(layer),
+            draw.layer_color(layer),
+            gid=f"{prefix}:{n}",
+            fontsize=fontsize,
+        )
     for p, c, lane in graph["edges"]:
         draw.arrow(ax, (x(lane), y(row[p]) - bh / 2), (x(lane), y(row[c]) + bh / 2), gid=f"{prefix}:{p}->{c}")
     for n in graph["layers"]:
         if not any(e[0] == n for e in graph["edges"]):  # a model output
             lane = graph["span"][n][0]
-            draw.arrow(ax, (x(lane), y(row[n]) - bh / 2), (x(lane), y(row[n] + 1) + 0.08),
-                   gid=f"{prefix}:{n}->output")
+            draw.arrow(ax, (x(lane), y(row[n]) - bh / 2), (x(lane), y(row[n] + 1) + 0.08), gid=f"{prefix}:{n}->output")
             ax.text(x(lane), y(row[n] + 1), "output", ha="center", va="center", fontsize=draw.FONT, style="italic")
 
 
@@ -115,16 +130,21 @@ def residual_blocks_figure() -> Figure:
     of ``STAGE_FILTERS``/``STAGE_STRIDES``), built on an 8x8 input; the shortcut is the right-hand branch."""
     f1, f2, s1, s2 = *STAGE_FILTERS[:2], *STAGE_STRIDES[:2]
     wide = bottleneck_block(keras.Input((8, 8, f1)), f1, name="probe").shape[-1]  # the bottleneck's width
-    cases = [(basic_block, "basic", f1, f1, s1), (basic_block, "basic", f1, f2, s2),
-             (bottleneck_block, "bottleneck", wide, f1, s1), (bottleneck_block, "bottleneck", wide, f2, s2)]
+    cases = [
+        (basic_block, "basic", f1, f1, s1),
+        (basic_block, "basic", f1, f2, s2),
+        (bottleneck_block, "bottleneck", wide, f1, s1),
+        (bottleneck_block, "bottleneck", wide, f2, s2),
+    ]
     graphs, titles = [], []
     for block, kind, channels, filters, stride in cases:
         x = keras.Input((8, 8, channels), name="input")
         y = block(x, filters, stride, name="block")
         shortcut = "identity" if tuple(x.shape) == tuple(y.shape) else "projection"
         graphs.append(_graph(keras.Model(x, y, name=f"{kind}_{shortcut}")))
-        titles.append(f"{kind} block\n{shortcut} shortcut\n" + " -> ".join("x".join(map(str, t.shape[1:]))
-                                                                         for t in (x, y)))
+        titles.append(
+            f"{kind} block\n{shortcut} shortcut\n" + " -> ".join("x".join(map(str, t.shape[1:])) for t in (x, y))
+        )
     col_w, row_h, gap, nrows = 1.25, 0.42, 0.2, max(g["nrows"] for g in graphs)
     width, top = sum(g["ncols"] for g in graphs) * col_w + gap * (len(graphs) - 1) + 0.3, nrows * row_h + 0.15
     fig, ax = draw.canvas(width, top + 0.75)
@@ -134,8 +154,17 @@ def residual_blocks_figure() -> Figure:
         draw.title(ax, title, top + 0.65, x=left + panel / 2, fontsize=9)
         _draw_graph(ax, graph, left, top, col_w, row_h, fontsize=7.5)
         p, c, lane = max(graph["edges"], key=lambda e: (e[2], row[e[1]] - row[e[0]]))  # the shortcut's edge
-        ax.text(left + (lane + 0.5) * col_w + 0.05, top - (row[p] + row[c] + 1) / 2 * row_h, "shortcut",
-                rotation=90, ha="left", va="center", fontsize=8, style="italic", color="0.3")
+        ax.text(
+            left + (lane + 0.5) * col_w + 0.05,
+            top - (row[p] + row[c] + 1) / 2 * row_h,
+            "shortcut",
+            rotation=90,
+            ha="left",
+            va="center",
+            fontsize=8,
+            style="italic",
+            color="0.3",
+        )
         left += panel + gap
     return fig
 
@@ -147,5 +176,8 @@ def inception_figure(name="3a", input_shape=None) -> Figure:
         input_shape = build_googlenet((32, 32, 3)).get_layer(f"inception_{name}_1x1").input.shape[1:]
     x = keras.Input(tuple(input_shape), name="input")
     model = keras.Model(x, inception(x, INCEPTION[name], f"inception_{name}"), name=f"inception_{name}")
-    return draw_graph(model, f"Inception {name}: four branches side by side, concatenated on channels\n"
-                             "1x1 | 1x1 -> 3x3 | 1x1 -> 5x5 | 3x3 max-pool -> 1x1")
+    return draw_graph(
+        model,
+        f"Inception {name}: four branches side by side, concatenated on channels\n"
+        "1x1 | 1x1 -> 3x3 | 1x1 -> 5x5 | 3x3 max-pool -> 1x1",
+    )

@@ -44,8 +44,9 @@ def _columns_figure(title, subtitle, columns, col_w=1.45, row_h=0.42):
         if i:
             draw.arrow(ax, (x - col_w + bw / 2, top - 0.3 - row_h * 0.35), (x - bw / 2, top - 0.3 - row_h * 0.35))
         if square:
-            ax.add_patch(Rectangle((x - square / 2, base - (square + side) / 2), square, square, fc="#9ecae1",
-                                   ec="0.3", lw=0.8))
+            ax.add_patch(
+                Rectangle((x - square / 2, base - (square + side) / 2), square, square, fc="#9ecae1", ec="0.3", lw=0.8)
+            )
         ax.text(x, base - side - 0.1, footer, ha="center", va="top", fontsize=draw.FONT + 0.5, weight="bold")
     return fig
 
@@ -76,7 +77,7 @@ def vgg_figure(name="vgg16", input_shape=(32, 32, 3)) -> Figure:
 
     def then(layer):  # the BatchNorm, ReLU and Dropout layers that follow ``layer`` in the chain
         follow, extras = [], keras.layers.BatchNormalization | keras.layers.Activation | keras.layers.Dropout
-        for after in model.layers[model.layers.index(layer) + 1:]:
+        for after in model.layers[model.layers.index(layer) + 1 :]:
             if not isinstance(after, extras):
                 break
             follow.append(draw.layer_label(after))
@@ -86,13 +87,22 @@ def vgg_figure(name="vgg16", input_shape=(32, 32, 3)) -> Figure:
     recipe = f"each conv: 'same' padding, then {then(convs[0]) or own}"
     recipe += f"; each pool, then {then(pools[0])}" if pools and then(pools[0]) else ""
     columns = [("input", [box(layer, shape=True) for layer in prelude], draw.layer_shape(prelude[-1]), 0.8)]
-    columns += [(f"block {i}", [box(layer) for layer in block], draw.layer_shape(block[-1]),
-                 0.8 * block[-1].output.shape[1] / size) for i, block in enumerate(blocks, 1)]
+    columns += [
+        (
+            f"block {i}",
+            [box(layer) for layer in block],
+            draw.layer_shape(block[-1]),
+            0.8 * block[-1].output.shape[1] / size,
+        )
+        for i, block in enumerate(blocks, 1)
+    ]
     columns.append(("classifier", [box(layer) for layer in head], draw.layer_shape(head[-1]), 0))
     sizes = "-".join(str(n) for n in [size] + [p.output.shape[1] for p in pools])
-    return _columns_figure(f"{name}: {len(convs)} conv layers in {len(blocks)} blocks, {len(pools)} "
-                           f"max-pools ({sizes} px)", f"{recipe}; squares: feature maps to scale; darker "
-                           "blue: more channels", columns)
+    return _columns_figure(
+        f"{name}: {len(convs)} conv layers in {len(blocks)} blocks, {len(pools)} max-pools ({sizes} px)",
+        f"{recipe}; squares: feature maps to scale; darker blue: more channels",
+        columns,
+    )
 
 
 def _resnet_parts(name, input_shape):
@@ -105,8 +115,7 @@ def _resnet_parts(name, input_shape):
     for layer in model.layers:
         match = re.match(r"conv(\d+)_block(\d+)_(\d+_conv|out)$", layer.name)
         if match:
-            block = blocks.setdefault(match.group(1, 2),
-                                      {"stage": int(match[1]), "convs": [], "projection": None})
+            block = blocks.setdefault(match.group(1, 2), {"stage": int(match[1]), "convs": [], "projection": None})
             if match[3] == "out":
                 block["out"] = layer
             elif match[3] == "0_conv":
@@ -142,16 +151,29 @@ def resnet_stages_figure(name="resnet18", input_shape=(32, 32, 3)) -> Figure:
     def column(header, boxes, last):
         return header, boxes, draw.layer_shape(last), 0.8 * last.output.shape[1] / size
 
-    columns = [column("input", [("Input", "white", draw.EDGE)], model.layers[0]),
-               column("stem", [(draw.layer_label(c), draw.COLORS["Conv2D"], draw.EDGE) for c in stem], stem[-1])]
+    columns = [
+        column("input", [("Input", "white", draw.EDGE)], model.layers[0]),
+        column("stem", [(draw.layer_label(c), draw.COLORS["Conv2D"], draw.EDGE) for c in stem], stem[-1]),
+    ]
     for stage in sorted({b["stage"] for b in blocks}):
         mine = [b for b in blocks if b["stage"] == stage]
         boxes = [block_box(b) for b in mine]
         columns.append(column(f"conv{stage}_x: {len(mine)} blocks", boxes, mine[-1]["out"]))
-    columns.append(("head", [(draw.layer_label(layer), draw.layer_color(layer), draw.EDGE) for layer in head], draw.layer_shape(head[-1]), 0))
-    return _columns_figure(f"{name}: stem, {len(counts)} stages of {kind} blocks {counts}, pool + dense",
-                           "one box per block: its convs top to bottom (each + BatchNorm), + shortcut, ReLU; "
-                           "orange: stride 2 (halves the size)", columns, col_w=1.5)
+    columns.append(
+        (
+            "head",
+            [(draw.layer_label(layer), draw.layer_color(layer), draw.EDGE) for layer in head],
+            draw.layer_shape(head[-1]),
+            0,
+        )
+    )
+    return _columns_figure(
+        f"{name}: stem, {len(counts)} stages of {kind} blocks {counts}, pool + dense",
+        "one box per block: its convs top to bottom (each + BatchNorm), + shortcut, ReLU; "
+        "orange: stride 2 (halves the size)",
+        columns,
+        col_w=1.5,
+    )
 
 
 def plain_vs_residual_figure(depth=18) -> Figure:
@@ -166,8 +188,12 @@ def plain_vs_residual_figure(depth=18) -> Figure:
     fig, ax = draw.canvas(6.2, len(layers) * row_h + 1.35)
     top = len(layers) * row_h + 0.35
     n_convs = sum(isinstance(layer, keras.layers.Conv2D) for layer in layers)
-    draw.title(ax, f"plain-{depth} vs ResNet-{depth}: the same {n_convs} conv layers + 1 dense", top + 0.9,
-           "orange: stride 2; arcs: shortcuts (solid: identity, dashed: 1x1 projection)")
+    draw.title(
+        ax,
+        f"plain-{depth} vs ResNet-{depth}: the same {n_convs} conv layers + 1 dense",
+        top + 0.9,
+        "orange: stride 2; arcs: shortcuts (solid: identity, dashed: 1x1 projection)",
+    )
 
     def y(i):
         return top - (i + 0.5) * row_h
@@ -177,18 +203,43 @@ def plain_vs_residual_figure(depth=18) -> Figure:
         ax.plot([x, x], [y(0), y(len(layers) - 1)], color="0.3", lw=0.9, zorder=0)
         for i, layer in enumerate(layers):
             strided = isinstance(layer, keras.layers.Conv2D) and _stride(layer) > 1
-            draw.box(ax, x, y(i), bw, bh, draw.layer_label(layer), color=draw.layer_color(layer), fontsize=font,
-                 ec=draw.STRIDE_COLOR if strided else draw.EDGE, lw=1.8 if strided else 0.8)
+            draw.box(
+                ax,
+                x,
+                y(i),
+                bw,
+                bh,
+                draw.layer_label(layer),
+                color=draw.layer_color(layer),
+                fontsize=font,
+                ec=draw.STRIDE_COLOR if strided else draw.EDGE,
+                lw=1.8 if strided else 0.8,
+            )
     index, x = {layer.name: i for i, layer in enumerate(layers)}, xs[f"ResNet-{depth}"]
     edge, reach, corner = x + bw / 2 + 0.03, x + bw / 2 + 0.2, row_h * 0.3  # slanted corners keep arcs apart
     for b in blocks:
         y0, y1 = y(index[b["convs"][0].name]) + row_h / 2, y(index[b["convs"][-1].name]) - row_h / 2
         style = {"ls": "--", "color": draw.STRIDE_COLOR} if b["projection"] is not None else {"color": "0.15"}
-        draw.arrow(ax, (x + 0.06, y0), (edge, y0), (reach, y0 - corner), (reach, y1 + corner), (edge, y1),
-               (x + 0.06, y1), gid=f"shortcut:{b['out'].name}", **style)
+        draw.arrow(
+            ax,
+            (x + 0.06, y0),
+            (edge, y0),
+            (reach, y0 - corner),
+            (reach, y1 + corner),
+            (edge, y1),
+            (x + 0.06, y1),
+            gid=f"shortcut:{b['out'].name}",
+            **style,
+        )
         ax.add_patch(Circle((x, y1), 0.055, fc="white", ec="0.15", lw=0.8, zorder=3))
         ax.text(x, y1, "+", ha="center", va="center", fontsize=6, zorder=4)
         if b["projection"] is not None:
-            ax.text(reach + 0.06, (y0 + y1) / 2, draw.layer_label(b["projection"]).removeprefix("Conv2D "), va="center",
-                    fontsize=font, color=draw.STRIDE_COLOR)
+            ax.text(
+                reach + 0.06,
+                (y0 + y1) / 2,
+                draw.layer_label(b["projection"]).removeprefix("Conv2D "),
+                va="center",
+                fontsize=font,
+                color=draw.STRIDE_COLOR,
+            )
     return fig
