@@ -169,6 +169,21 @@ class RunDir:
         return pd.read_csv(path) if path.is_file() else pd.DataFrame()
 
 
+# What load_runs reads from each run's config.json and metrics.json, in the table's column order.
+CONFIG_COLUMNS = (
+    "experiment dataset model recipe optimizer lr schedule epochs batch_size augment loss label_smoothing "
+    "weight_decay seed"
+).split()
+METRIC_COLUMNS = [
+    "test_accuracy",
+    "val_accuracy",
+    "epochs_run",
+    "train_seconds",
+    "train_images_per_s",
+    "inference_images_per_s",
+]
+
+
 def load_runs(output_dir: str | Path):
     """One row per run directory under ``<output_dir>/runs``: settings, status and test results."""
     rows = []
@@ -182,33 +197,9 @@ def load_runs(output_dir: str | Path):
             row["status"] = f"unreadable: {e}"
             rows.append(row)
             continue
-        for key in (
-            "experiment",
-            "dataset",
-            "model",
-            "recipe",
-            "optimizer",
-            "lr",
-            "schedule",
-            "epochs",
-            "batch_size",
-            "augment",
-            "loss",
-            "label_smoothing",
-            "weight_decay",
-            "seed",
-        ):
-            row[key] = config.get(key)
+        row.update({key: config.get(key) for key in CONFIG_COLUMNS})
         row["accelerator"] = config.get("environment", {}).get("hardware", {}).get("accelerator")
-        for key in (
-            "test_accuracy",
-            "val_accuracy",
-            "train_seconds",
-            "train_images_per_s",
-            "inference_images_per_s",
-            "epochs_run",
-        ):
-            row[key] = metrics.get(key)
+        row.update({key: metrics.get(key) for key in METRIC_COLUMNS})
         params = metrics.get("params", {})
         row["params_total"] = params.get("total")
         row["params_trainable"] = params.get("trainable")
@@ -217,26 +208,8 @@ def load_runs(output_dir: str | Path):
     columns = [
         "run_name",
         "status",
-        "experiment",
-        "dataset",
-        "model",
-        "recipe",
-        "optimizer",
-        "lr",
-        "schedule",
-        "epochs",
-        "batch_size",
-        "augment",
-        "loss",
-        "label_smoothing",
-        "weight_decay",
-        "seed",
-        "test_accuracy",
-        "val_accuracy",
-        "epochs_run",
-        "train_seconds",
-        "train_images_per_s",
-        "inference_images_per_s",
+        *CONFIG_COLUMNS,
+        *METRIC_COLUMNS,
         "params_total",
         "params_trainable",
         "flops_per_image",

@@ -101,7 +101,7 @@ def test_smoke_training_notebooks_run_without_tensorflow(tmp_path, backend):
         assert config["environment"]["versions"]["keras_backend"] == backend
         metrics = json.loads((run / "metrics.json").read_text())
         assert 0 <= metrics["test_accuracy"] <= 1 and metrics["params"]["total"] > 0
-        assert metrics["flops_per_image"] is None  # FLOP counting needs TensorFlow: left out, not faked
+        assert metrics["flops_per_image"] > 0  # counted from the layers, on any backend
         assert (run / "model.keras").is_file() and (run / "predictions.npz").is_file()
         executed = json.loads((run / "notebook.ipynb").read_text())
         errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -430,7 +430,7 @@ def test_the_appendix_gets_only_and_running_where_its_notebook_has_them(monkeypa
     declared = session.notebook_parameters(appendix.notebook)
     extra = {k: v for k, v in {"only": "vgg", "running": ["a", "b"]}.items() if k in declared}
     assert session.appendix_parameters(appendix, "smoke", Path("/o"), "vgg", ["b", "a"]) == {**base, **extra}
-    monkeypatch.setattr(run_all, "notebook_parameters", lambda nb: declared | {"only", "running"})
+    monkeypatch.setattr(session, "notebook_parameters", lambda nb: declared | {"only", "running"})
     assert session.appendix_parameters(appendix, "smoke", Path("/o"), None, ["b", "a"]) == {
         **base,
         "only": "",

@@ -72,15 +72,14 @@ def test_smoke_report_pdf_reads_right(smoke):
 
 
 def test_without_tex_the_html_is_written_and_the_hint_is_one_line(smoke, monkeypatch, tmp_path, capsys):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    import run_all
+    from helpers.runner import session
 
     out, _, _ = smoke
     target = tmp_path / "o"
     (target / "notebooks").mkdir(parents=True)
     shutil.copy(out / "notebooks" / "evaluation_appendix.ipynb", target / "notebooks")
     monkeypatch.setattr(report, "xelatex_available", lambda: False)
-    assert run_all.make_report(target, "smoke", "report") is False
+    assert session.make_report(target, "smoke", "report") is False
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "apt-get install texlive-xetex" in err[0] and "Colab" in err[0]
     assert (target / "report.html").is_file() and not (target / "report.pdf").exists()

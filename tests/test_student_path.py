@@ -253,7 +253,7 @@ def test_every_way_of_running_finds_the_same_outputs_folder(tmp_path, monkeypatc
 
 
 def run_all_default_output_dir(env) -> str:
-    code = "import run_all; print(run_all.build_parser().parse_args([]).output_dir)"
+    code = "from helpers.runner.cli import build_parser; print(build_parser().parse_args([]).output_dir)"
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
     ).stdout.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -13,6 +14,17 @@ from keras import layers
 from helpers.experiments import EXPERIMENTS
 from helpers.models.vgg import CFG, vgg_features
 from helpers.training import make_schedule
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: where it is, its kind, and a judge that returns None (right) or a hint (wrong)."""
+
+    name: str
+    notebook: str
+    kind: str  # "predict", "code", "experiment"; "shown": a block the notebook writes in plain sight and checks
+    judge: Callable[[object], str | None]
+    explanation: str  # printed with [correct]
 
 
 def number(expected: float, what: str, hints: dict[float, str] | None = None, rel: float = 1e-6):

@@ -72,7 +72,8 @@ def gradient_function(fn, compiled: bool = False):
 
         return step
     raise NotImplementedError(
-        f"helpers.interpret: gradients on Keras' {backend!r} backend are not written yet (TensorFlow and JAX are)."
+        f"helpers.evaluation.interpret: gradients on Keras' {backend!r} backend are not written yet "
+        "(TensorFlow and JAX are)."
     )
 
 

@@ -70,8 +70,9 @@ def architecture_summaries(finished: pd.DataFrame, output_dir: str | Path) -> di
 
 
 def architecture_figures(finished: pd.DataFrame, output_dir: str | Path) -> list[tuple[str, str, object]]:
-    """Pictures of the finished runs' architectures, drawn from the models (helpers.diagrams): each model's stages
-    once per input shape, and the building blocks (residual blocks, inception module) once. (title, name, figure)."""
+    """Pictures of the finished runs' architectures, drawn from the models (helpers.figures.diagrams): each model's
+    stages once per input shape, and the building blocks (residual blocks, inception module) once. (title, name,
+    figure)."""
     figures, seen = [], set()
     for _, r in finished.iterrows():
         shape = tuple(RunDir(output_dir, r["run_name"]).read_json(RunDir.CONFIG)["data"]["input_shape"])

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from helpers.experiments import NOTEBOOKS, PROFILES, experiments_for, parameters_for
 from helpers.runner.folder import list_state
-from helpers.runner.jobs import worker
 from helpers.runner.markers import is_finished
 from helpers.runner.preflight import check_data_access, check_output_dir, check_parameters
 from helpers.runner.session import run
 from helpers.runner.shards import SHARD_COUNT_VAR, UsageError, in_shard, parse_shard, shard_from_env
+from helpers.runner.worker import worker
 from helpers.runs import OUTPUT_DIR_ENV, default_output_dir
 
 __all__ = ["build_parser", "main"]

@@ -1,5 +1,5 @@
 """Whole networks, read from the built models (channels, pools, strides, shapes): VGG, ResNet stages, plain vs
-residual (ResNet Fig. 3). GoogLeNet is ``helpers.diagrams.googlenet``."""
+residual (ResNet Fig. 3). GoogLeNet is ``helpers.figures.diagrams.googlenet``."""
 
 from __future__ import annotations
 
