@@ -7,13 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.data import load_dataset, split_count
+from helpers.data import load_dataset
 from helpers.evaluation import evaluate_run
-from helpers.report.display import budget_table
-from helpers.runs import RunDir, atomic_write, load_runs
-from helpers.training import budget_bands, budget_settings, make_config, train
-from helpers.training.optim import keras_weight_decay, make_optimizer, make_schedule
-from helpers.training.recipes import (
+from helpers.experiments.budget import split_count
+from helpers.experiments.recipes import (
     MIDDLE_BUDGET,
     MIDDLE_BUDGET_SETTINGS,
     RECIPES,
@@ -21,6 +18,10 @@ from helpers.training.recipes import (
     SMALL_BUDGET_RULES,
     SMALL_BUDGET_SETTINGS,
 )
+from helpers.report.display import budget_table
+from helpers.runs import RunDir, atomic_write, load_runs
+from helpers.training import budget_bands, budget_settings, make_config, train
+from helpers.training.optim import keras_weight_decay, make_optimizer, make_schedule
 
 
 @pytest.fixture(scope="module")

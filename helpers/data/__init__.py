@@ -14,21 +14,17 @@ import_keras_quietly()  # before any module here imports Keras (TensorFlow's sta
 from helpers.data.augment import AUGMENTATIONS, augment_batch  # noqa: E402
 from helpers.data.datasets import (  # noqa: E402
     DATASET_NAMES,
-    OFFICIAL_TRAIN_IMAGES,
     Dataset,
     DatasetError,
     load_dataset,
     load_test_split,
-    split_count,
     synthetic_arrays,
-    training_images,
 )
 from helpers.data.pipeline import Preprocessing, make_pipeline  # noqa: E402
 
 __all__ = [
     "AUGMENTATIONS",
     "DATASET_NAMES",
-    "OFFICIAL_TRAIN_IMAGES",
     "Dataset",
     "DatasetError",
     "Preprocessing",
@@ -36,7 +32,5 @@ __all__ = [
     "load_dataset",
     "load_test_split",
     "make_pipeline",
-    "split_count",
     "synthetic_arrays",
-    "training_images",
 ]

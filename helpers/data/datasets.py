@@ -21,24 +21,21 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from helpers.data.files import CIFAR_DIR, SHAPES, DatasetError, download, read_data_dir
+from helpers.experiments.budget import split_count
 
 __all__ = [
     "DATASET_NAMES",
     "Dataset",
     "DatasetError",
-    "OFFICIAL_TRAIN_IMAGES",
     "load_dataset",
     "load_test_split",
-    "split_count",
     "synthetic_arrays",
-    "training_images",
 ]
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 _CLASSES = {"mnist": MNIST_CLASSES, "cifar10": CIFAR10_CLASSES}
 DATASET_NAMES = tuple(SHAPES)
-OFFICIAL_TRAIN_IMAGES = {"mnist": 60_000, "cifar10": 50_000}  # the official training sets (before any split)
 
 
 @dataclass
@@ -139,25 +136,6 @@ def _check_name(name: str) -> str:
     if key not in SHAPES:
         raise ValueError(f"Unknown dataset {name!r}; valid names: {', '.join(DATASET_NAMES)}.")
     return key
-
-
-def split_count(size: int | float, n: int, what: str) -> int:
-    """Turn a count or a fraction of ``n`` into a count, with a clear error when it does not fit."""
-    if isinstance(size, bool) or not isinstance(size, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{what} must be a count or a fraction, got {size!r}.")
-    if isinstance(size, (float, np.floating)) and 0 < size < 1:
-        return max(1, int(round(size * n)))
-    if size != int(size) or size < 1:
-        raise ValueError(f"{what}={size!r} must be a fraction in (0, 1) or a whole count >= 1.")
-    return int(size)
-
-
-def training_images(name: str, val_size: int | float, train_size: int | float | None = None) -> int:
-    """The images one epoch trains on, as ``load_dataset`` would split the official training set: less the
-    validation split, then ``train_size`` of the rest."""
-    n = OFFICIAL_TRAIN_IMAGES[_check_name(name)]
-    rest = n - split_count(val_size, n, "val_size")
-    return rest if train_size is None else min(rest, split_count(train_size, rest, "train_size"))
 
 
 def _split(x, y, size, seed, what, keep=False):

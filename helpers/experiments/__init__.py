@@ -7,7 +7,8 @@ An *experiment* is one notebook executed with one set of parameters. A *profile*
   2 cores),
 * ``full``: full data and the recipe's epochs: for GPUs.
 
-The rows live in ``matrix``, the profiles in ``profiles``; ``notebook_path`` finds a notebook, checkout or wheel.
+The rows live in ``matrix``, the profiles in ``profiles``, the recipes (named training settings) in ``recipes``,
+the images a run trains on in ``budget``; ``notebook_path`` finds a notebook, in a checkout or an installed wheel.
 Imports nothing from the kit (the bottom layer, beside ``runs`` and ``environment``): every package may import it.
 """
 

@@ -1,13 +1,14 @@
-"""Training: recipes (settings as data), a run's config, optimisers and schedules, the loop (``train``), its
-progress lines, batch-norm recalibration and TensorBoard logs.
+"""Training: a run's config from a recipe (``config``; the recipes themselves are data in ``helpers.experiments``),
+optimisers and schedules, the loop (``train``), its progress lines, batch-norm recalibration, TensorBoard logs.
 
-Imports ``data``, ``models``, ``runs`` and ``environment``; ``evaluation`` and everything above import it.
+Imports ``data``, ``models``, ``experiments``, ``runs`` and ``environment``; ``evaluation`` and above import it.
 """
 
 from helpers.environment import import_keras_quietly
 
 import_keras_quietly()  # before any module here imports Keras (TensorFlow's start-up lines go nowhere)
 
+from helpers.experiments.recipes import BASE, RECIPES  # noqa: E402
 from helpers.training.batchnorm import RecalibrateBeforeValidation, recalibrate_batchnorm  # noqa: E402
 from helpers.training.config import (  # noqa: E402
     budget_band,
@@ -20,7 +21,6 @@ from helpers.training.config import (  # noqa: E402
 from helpers.training.loop import TrainResult, build_for, train  # noqa: E402
 from helpers.training.optim import compile_model, keras_weight_decay, make_loss, make_optimizer, make_schedule  # noqa: E402
 from helpers.training.progress import EpochLogger, bar_text, estimate_text, format_duration  # noqa: E402
-from helpers.training.recipes import BASE, RECIPES  # noqa: E402
 from helpers.training.tensorboard import tensorboard_help  # noqa: E402
 
 __all__ = [

@@ -9,9 +9,10 @@ import math
 import numpy as np
 import yaml
 
-from helpers.data import AUGMENTATIONS, DATASET_NAMES, training_images
+from helpers.data import AUGMENTATIONS, DATASET_NAMES
+from helpers.experiments.budget import training_images
+from helpers.experiments.recipes import LOSSES, OPTIMIZERS, RECIPES, SCHEDULES, recipe_values
 from helpers.models import MODEL_NAMES
-from helpers.training.recipes import BASE, LOSSES, OPTIMIZERS, RECIPES, SCHEDULES
 
 __all__ = ["budget_band", "budget_bands", "budget_settings", "check_config", "make_config", "parse_settings"]
 
@@ -35,7 +36,7 @@ def make_config(recipe: str, model: str, dataset: str, train_size: int | float |
         "model": model,
         "dataset": dataset,
         "seed": 0,
-        **_recipe_values(recipe, f"{model}/{dataset}"),
+        **recipe_values(recipe, f"{model}/{dataset}"),
     }
     unknown = sorted(set(overrides) - set(config))
     if unknown:
@@ -66,22 +67,13 @@ def _band_settings(band: tuple, target: str | None) -> dict:
     return settings
 
 
-def _recipe_values(recipe: str, target: str | None) -> dict:
-    """BASE, the recipe's defaults, then its rules that match ``target`` (none when it is None)."""
-    values = {**BASE, **RECIPES[recipe]["defaults"]}
-    for pattern, rule in RECIPES[recipe]["rules"]:
-        if target is not None and fnmatch.fnmatch(target, pattern):
-            values.update(rule)
-    return values
-
-
 def budget_bands(recipe: str, target: str | None = None) -> list[tuple[int | None, dict]]:
     """A recipe's budget rule with each band's full settings for runs of ``target`` ("<model>/<dataset>", e.g.
     "vgg11/cifar10"; None: the bands' own settings, without their per-dataset rules): every key any band sets, a
     band's own value or else the recipe's. [(max images seen, or None for no bound; settings)], [] without a budget
     rule."""
     bands = [(band[0], _band_settings(band, target)) for band in RECIPES[recipe].get("budget", [])]
-    values = _recipe_values(recipe, target)
+    values = recipe_values(recipe, target)
     keys = list(dict.fromkeys(k for _, settings in bands for k in settings))
     return [(limit, {k: settings.get(k, values[k]) for k in keys}) for limit, settings in bands]
 

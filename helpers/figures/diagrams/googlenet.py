@@ -7,10 +7,10 @@ import re
 
 from matplotlib.figure import Figure
 
+from helpers.experiments.recipes import BASE  # the auxiliary loss weight training uses
 from helpers.figures.diagrams import drawing as draw
 from helpers.models.googlenet import AUX_AFTER, build_googlenet
 from helpers.models.summary import tensor_sources
-from helpers.training.recipes import BASE  # the auxiliary loss weight training uses
 
 __all__ = ["googlenet_figure"]
 

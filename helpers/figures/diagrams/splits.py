@@ -5,7 +5,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from helpers.data import split_count
+from helpers.experiments.budget import split_count
 from helpers.figures.diagrams import drawing as draw
 
 

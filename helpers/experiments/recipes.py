@@ -1,4 +1,5 @@
-"""Recipes: named sets of training settings, as data (``helpers.training.config`` turns one into a run's config).
+"""Recipes: named sets of training settings, as data (``helpers.training.config`` turns one into a run's config;
+``recipe_values`` reads one without Keras, for run_all's time estimate).
 
 A *recipe* is a dict of settings (optimizer, learning rate, schedule, batch size, epochs, augmentation...).
 ``report1`` and ``report2`` are the two student reports' own settings, ``best`` is ours.
@@ -6,7 +7,10 @@ A *recipe* is a dict of settings (optimizer, learning rate, schedule, batch size
 
 from __future__ import annotations
 
+import fnmatch
+
 __all__ = [
+    "recipe_values",
     "BASE",
     "LOSSES",
     "MIDDLE_BUDGET",
@@ -155,3 +159,12 @@ RECIPES = {
         ],
     },
 }
+
+
+def recipe_values(recipe: str, target: str | None) -> dict:
+    """BASE, the recipe's defaults, then its rules that match ``target`` (none when it is None)."""
+    values = {**BASE, **RECIPES[recipe]["defaults"]}
+    for pattern, rule in RECIPES[recipe]["rules"]:
+        if target is not None and fnmatch.fnmatch(target, pattern):
+            values.update(rule)
+    return values
