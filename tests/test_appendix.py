@@ -136,27 +136,39 @@ def test_results_table_always_lists_report_1s_four_experiments(tmp_path):
     ] == "r1_exp3_resnet50_mnist"  # "not run in this profile" is not missing
 
 
-def test_degradation_pairs_need_both_runs(tmp_path):
-    assert {d: (p.name, r.name) for d, (p, r) in degradation_experiments().items()} == {
-        18: ("degradation_plain18_cifar10", "degradation_resnet18_cifar10"),
-        34: ("degradation_plain34_cifar10", "degradation_resnet34_cifar10"),
+def test_degradation_study_is_the_papers_cifar_experiment_drawn_from_what_finished(tmp_path):
+    study = degradation_experiments()
+    assert {kind: list(by_depth) for kind, by_depth in study.items()} == {
+        "plain": [20, 32, 44, 56],
+        "residual": [20, 32, 44, 56, 110],
     }
-    fake_run(tmp_path, "degradation_plain18_cifar10", "plain18", "cifar10", 0.5, fake_history(4, 0.3))
-    fake_run(tmp_path, "degradation_resnet18_cifar10", "resnet18", "cifar10", 0.6, fake_history(4, 0.4))
-    fake_run(tmp_path, "degradation_plain34_cifar10", "plain34", "cifar10", 0.4, fake_history(4, 0.2))
-    fake_run(tmp_path, "degradation_resnet34_cifar10", "resnet34", "cifar10", 0.0, fake_history(2), finished=False)
-    pairs, notes = appendix.degradation_histories(finished_runs(tmp_path), tmp_path)
-    assert list(pairs) == [18] and len(notes) == 1
-    assert notes[0].startswith("34 layers") and "degradation_resnet34_cifar10 is not finished" in notes[0]
-    assert "plain34" not in notes[0]
-    plain, residual = pairs[18]
-    np.testing.assert_allclose(plain["accuracy"], fake_history(4, 0.3)["accuracy"])
-    np.testing.assert_allclose(residual["val_accuracy"], fake_history(4, 0.4)["val_accuracy"])
-    fig = plots.plot_degradation(pairs)
-    for ax in fig.axes:
-        assert [line.get_label() for line in ax.lines] == ["plain-18", "ResNet-18"]
+    assert (
+        study["plain"][56].name == "degradation_plain56_cifar10"
+        and study["residual"][110].params["model"] == "resnet110"
+    )
+    assert {e.params["recipe"] for by_depth in study.values() for e in by_depth.values()} == {"best"}  # one recipe
+    fake_run(tmp_path, "degradation_plain20_cifar10", "plain20", "cifar10", 0.5, fake_history(4, 0.3))
+    fake_run(tmp_path, "degradation_plain56_cifar10", "plain56", "cifar10", 0.2, fake_history(4, 0.1))
+    fake_run(tmp_path, "degradation_resnet20_cifar10", "resnet20", "cifar10", 0.6, fake_history(4, 0.4))
+    fake_run(tmp_path, "degradation_resnet56_cifar10", "resnet56", "cifar10", 0.0, fake_history(2), finished=False)
+    quick = {"degradation_plain20_cifar10", "degradation_plain56_cifar10", "degradation_resnet20_cifar10",
+             "degradation_resnet56_cifar10"}  # fmt: skip
+    histories, notes = appendix.degradation_histories(finished_runs(tmp_path), tmp_path, expected=quick)
+    assert {kind: list(by_depth) for kind, by_depth in histories.items()} == {"plain": [20, 56], "residual": [20]}
+    assert notes == ["Not drawn, not finished: degradation_resnet56_cifar10."]  # 32, 44, 110: not expected
+    np.testing.assert_allclose(histories["plain"][56]["accuracy"], fake_history(4, 0.1)["accuracy"])
+    fig = plots.plot_degradation(histories)
+    plain, residual = fig.axes
+    assert [line.get_label() for line in plain.lines] == [
+        "plain-20 train",
+        "plain-20 val",
+        "plain-56 train",
+        "plain-56 val",
+    ]
+    assert [line.get_label() for line in residual.lines] == ["ResNet-20 train", "ResNet-20 val"]
+    np.testing.assert_allclose(plain.lines[2].get_ydata(), 100 * (1 - fake_history(4, 0.1)["accuracy"]))
     _, notes = appendix.degradation_histories(finished_runs(tmp_path / "none"), tmp_path / "none")
-    assert len(notes) == 2 and "degradation_plain18_cifar10 and degradation_resnet18_cifar10 are not" in notes[0]
+    assert notes[0].count("degradation_") == 9  # the whole study when no profile is given
 
 
 def test_ablation_curves_one_line_per_finished_run_labelled_as_in_report_2(tmp_path):

@@ -199,8 +199,8 @@ def test_06_on_the_smoke_runs(smoke):
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 6  # filters, maps, 2 galleries, patterns, pair
     text = json.dumps(outputs)
     assert "[correct] block3_pool_shape" in text and "[correct] center_share" in text
-    # the smoke profile's plain-18 beside its ResNet-18 (best_resnet18_cifar10 stands in for the degradation run)
-    assert "18 layers: degradation_plain18_cifar10 (plain) vs best_resnet18_cifar10 (residual)" in text
+    # the smoke profile's plain-20 beside its ResNet-20 (the degradation study's shallowest pair)
+    assert "20 layers: degradation_plain20_cifar10 (plain) vs degradation_resnet20_cifar10 (residual)" in text
 
 
 def test_report_runs_have_gradcam_galleries(smoke):

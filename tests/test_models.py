@@ -74,6 +74,11 @@ def test_model_names_course_models_first_then_report_replicas():
         "resnet50",
         "plain18",
         "plain34",
+        "resnet20",
+        "resnet56",
+        "resnet110",
+        "plain20",
+        "plain56",
         "googlenet",
         "report_vgg16_mnist",
         "report_vgg16_cifar10",
@@ -199,6 +204,38 @@ def test_course_models_use_a_small_image_stem():
         assert first_conv.kernel_size == (3, 3) and first_conv.strides == (1, 1), name
         assert first_conv.output.shape[1:3] == (32, 32), name
         assert not first_conv.use_bias, name
+
+
+def test_the_papers_cifar_networks_match_its_table_6_and_their_plain_twins_exactly():
+    """He et al. 2016, Sec. 4.2 and Table 6: 6n+2 layers, 16/32/64 filters on 32/16/8 maps, option A shortcuts
+    (no parameters), so each plain twin has exactly its ResNet's parameters; 0.27M, 0.46M, 0.66M, 0.85M, 1.7M."""
+    table6 = {20: 0.27, 32: 0.46, 44: 0.66, 56: 0.85, 110: 1.7}
+    for depth, millions in table6.items():
+        resnet = built(f"resnet{depth}", (32, 32, 3))
+        assert round(count_params(resnet)["trainable"] / 1e6, 2 if depth < 110 else 1) == millions, depth
+        convs = [layer for layer in resnet.layers if isinstance(layer, keras.layers.Conv2D)]
+        assert len(convs) + 1 == depth  # every conv is a weight layer: the shortcuts have none
+        assert {c.filters for c in convs} == {16, 32, 64} and resnet.get_layer("avg_pool").input.shape[1:3] == (8, 8)
+        if depth in (20, 56):
+            plain = built(f"plain{depth}", (32, 32, 3))
+            assert count_params(plain) == count_params(resnet)
+            assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
+            assert sum(isinstance(layer, keras.layers.Add) for layer in resnet.layers) == (depth - 2) // 2
+
+
+def test_option_a_shortcut_subsamples_pads_with_zeros_and_survives_a_save(tmp_path):
+    from helpers.models.resnet import ZeroPadShortcut
+
+    x = np.arange(2 * 4 * 4 * 3, dtype="float32").reshape(2, 4, 4, 3)
+    out = np.asarray(ZeroPadShortcut(5, 2)(x))
+    np.testing.assert_array_equal(out[..., :3], x[:, ::2, ::2, :])
+    assert out.shape == (2, 2, 2, 5) and not out[..., 3:].any()
+    model = built("resnet20", (28, 28, 1))  # MNIST: 28 -> 14 -> 7, as the convolutions
+    assert model.get_layer("conv4_block1_0_pad").output.shape[1:] == (7, 7, 64)
+    model.save(tmp_path / "m.keras")
+    images = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.asarray(again(images)), np.asarray(model(images)), atol=1e-6)
 
 
 def test_course_vgg_pads_mnist_to_32():

@@ -113,7 +113,7 @@ def test_a_single_epoch_gets_one_tick():
         plots.plot_epoch_times(one),
         plots.plot_lr(one),
         plots.plot_ablation_curves({"a": one}),
-        plots.plot_degradation({18: (one, one)}),
+        plots.plot_degradation({"plain": {20: one}, "residual": {20: one}}),
     ]
     for ax in (ax for fig in figures for ax in fig.axes):
         assert ax.get_xticks().tolist() == [1.0] and ax.get_xlim() == (0.0, 2.0)
@@ -121,28 +121,27 @@ def test_a_single_epoch_gets_one_tick():
     assert len(ticks) > 1 and all(t == int(t) for t in ticks)
 
 
-def test_plot_degradation_plain_dashed_residual_solid_one_colour_per_depth():
+def test_plot_degradation_is_fig_6_plain_left_residual_right_one_colour_per_depth():
     shallow, deep = history_frame(), history_frame().assign(accuracy=[0.4, 0.5, 0.55, 0.6])
-    fig = plots.plot_degradation({18: (shallow, history_frame()), 34: (deep, history_frame())})
-    assert [ax.get_title() for ax in fig.axes] == [
-        "training accuracy",
-        "validation accuracy",
-        "training loss",
-        "validation loss",
+    fig = plots.plot_degradation({"plain": {56: deep, 20: shallow}, "residual": {20: shallow, 56: deep, 110: deep}})
+    plain, residual = fig.axes
+    assert [plain.get_title(), residual.get_title()] == ["plain networks", "ResNet networks"]
+    assert [line.get_label() for line in plain.lines] == [
+        "plain-20 train",
+        "plain-20 val",
+        "plain-56 train",
+        "plain-56 val",
     ]
-    for ax in fig.axes:  # both curves of every pair in every panel
-        assert [line.get_label() for line in ax.lines] == ["plain-18", "ResNet-18", "plain-34", "ResNet-34"]
-        assert [line.get_linestyle() for line in ax.lines] == ["--", "-", "--", "-"]
-        colors = [to_hex(line.get_color()) for line in ax.lines]
-        assert colors[0] == colors[1] != colors[2] == colors[3]
-    np.testing.assert_allclose(fig.axes[0].lines[2].get_ydata(), [0.4, 0.5, 0.55, 0.6])
-    np.testing.assert_allclose(fig.axes[3].lines[0].get_ydata(), [1.1, 0.8, 0.6, 0.6])
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["plain-18", "ResNet-18", "plain-34", "ResNet-34"]
-    assert fig.get_size_inches()[0] <= 12
-    # Without validation columns the validation panels stay empty rather than failing.
-    fig = plots.plot_degradation({18: (history_frame(False), history_frame(False))})
-    assert [len(ax.lines) for ax in fig.axes] == [2, 0, 2, 0]
-    assert "no pair" in plots.plot_degradation({}).axes[0].texts[0].get_text()
+    assert [line.get_linestyle() for line in plain.lines] == ["--", "-", "--", "-"]  # the paper: dashed training
+    colors = {line.get_label(): to_hex(line.get_color()) for ax in fig.axes for line in ax.lines}
+    assert colors["plain-56 train"] == colors["ResNet-56 val"] != colors["ResNet-20 train"] == colors["plain-20 val"]
+    assert len({colors["ResNet-110 val"], colors["ResNet-56 val"], colors["ResNet-20 val"]}) == 3
+    np.testing.assert_allclose(plain.lines[2].get_ydata(), [60, 50, 45, 40])  # error in %, from the accuracy
+    assert plain.get_ylabel() == "error (%)" and fig.get_size_inches()[0] <= 12
+    # Without validation columns only the training curves are drawn, rather than failing.
+    fig = plots.plot_degradation({"plain": {20: history_frame(False)}, "residual": {}})
+    assert [len(ax.lines) for ax in fig.axes] == [1, 0]
+    assert "no finished run" in plots.plot_degradation({"plain": {}, "residual": {}}).axes[0].texts[0].get_text()
 
 
 def test_plot_ablation_curves_one_line_per_run_with_its_label():

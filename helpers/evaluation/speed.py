@@ -12,6 +12,7 @@ import numpy as np
 
 from helpers.environment import quiet_tensorflow
 from helpers.models import inference_model
+from helpers.models.resnet import ZeroPadShortcut
 
 __all__ = ["count_flops", "inference_throughput"]
 
@@ -49,6 +50,7 @@ _FREE = (
     keras.layers.Cropping2D,
     keras.layers.ReLU,
     keras.layers.SpatialDropout2D,
+    ZeroPadShortcut,  # the paper's option A shortcut: a subsample and zero channels
 )
 
 

@@ -115,29 +115,29 @@ def open_run(output_dir, run_name: str = "") -> OpenedRun:
 
 
 def plain_residual_pairs(output_dir) -> tuple[list[tuple[int, str, str]], list[str]]:
-    """The degradation study's finished pairs: (depth, plain run, residual run) on the same data, and one line per
-    depth left out. A pair's run is its experiment (``degradation_plain18_cifar10``...) or, when that is not
-    finished, another finished run of the same model, dataset and recipe (e.g. ``best_resnet18_cifar10``)."""
+    """The degradation study's finished pairs: (depth, plain run, residual run) on the same data, for every depth
+    of the study with both a plain and a residual network, and one line naming the depths left out (none when no
+    run of the study is finished at all). A pair's run is its experiment (``degradation_plain20_cifar10``...) or,
+    when that is not finished, another finished run of the same model, dataset and recipe."""
     finished = finished_runs(output_dir)
-    pairs, notes = [], []
-    for depth, experiments in degradation_experiments().items():
-        names = []
-        for e in experiments:
-            if e.name in finished.index:
-                names.append(str(finished.loc[e.name, "run_name"]))
-                continue
-            same = finished[
-                (finished["model"] == e.params["model"])
-                & (finished["dataset"] == e.params["dataset"])
-                & (finished["recipe"] == e.params["recipe"])
-            ]
-            names.append(str(same["run_name"].iloc[-1]) if len(same) else None)
-        if None in names:
-            missing = [e.name for e, n in zip(experiments, names, strict=True) if n is None]
-            notes.append(
-                f"{depth} layers, plain vs residual: not shown, {' and '.join(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} not finished."
-            )
+    study = degradation_experiments()
+
+    def run_of(e) -> str | None:
+        if e.name in finished.index:
+            return str(finished.loc[e.name, "run_name"])
+        same = finished[
+            (finished["model"] == e.params["model"])
+            & (finished["dataset"] == e.params["dataset"])
+            & (finished["recipe"] == e.params["recipe"])
+        ]
+        return str(same["run_name"].iloc[-1]) if len(same) else None
+
+    pairs, left_out = [], []
+    for depth in sorted(study["plain"].keys() & study["residual"].keys()):
+        plain, residual = run_of(study["plain"][depth]), run_of(study["residual"][depth])
+        if plain and residual:
+            pairs.append((depth, plain, residual))
         else:
-            pairs.append((depth, *names))
+            left_out.append(str(depth))
+    notes = [f"Plain vs residual: no finished pair at {', '.join(left_out)} layers."] if left_out else []
     return pairs, notes

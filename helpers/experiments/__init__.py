@@ -102,15 +102,19 @@ def parameters_for(experiment: Experiment, profile: str, output_dir: str, data_d
     return params
 
 
-def degradation_experiments() -> dict[int, tuple[Experiment, Experiment]]:
-    """The degradation study from the matrix: depth -> (plain, residual) experiment of that depth."""
-    study = {e.params["model"]: e for e in EXPERIMENTS.values() if e.name.startswith("degradation_")}
-    pairs = {}
-    for model, plain in study.items():
-        depth = re.fullmatch(r"plain(\d+)", model)
-        if depth and f"resnet{depth[1]}" in study:
-            pairs[int(depth[1])] = (plain, study[f"resnet{depth[1]}"])
-    return dict(sorted(pairs.items()))
+def degradation_experiments() -> dict[str, dict[int, Experiment]]:
+    """The degradation study from the matrix: {"plain": {depth: experiment}, "residual": {depth: experiment}}, the
+    depths in order (the paper's Fig. 6: plain-20/32/44/56 on the left, ResNet-20/32/44/56/110 on the right)."""
+    study = {"plain": {}, "residual": {}}
+    for e in EXPERIMENTS.values():
+        match = (
+            re.fullmatch(r"(plain|resnet)(\d+)", e.params.get("model", ""))
+            if e.name.startswith("degradation_")
+            else None
+        )
+        if match:
+            study["plain" if match[1] == "plain" else "residual"][int(match[2])] = e
+    return {kind: dict(sorted(by_depth.items())) for kind, by_depth in study.items()}
 
 
 def notebook_path(name: str) -> Path:

@@ -19,7 +19,12 @@ PROFILES = {
         # network, and on 2 CPU cores the graph build of a run is most of its time (GoogLeNet's: 100 s).
         "experiments": {
             name: {"experiment_exercises": False}
-            for name in ("best_vgg16_cifar10", "best_resnet18_cifar10", "degradation_plain18_cifar10")
+            for name in (
+                "best_vgg16_cifar10",
+                "best_resnet18_cifar10",
+                "degradation_plain20_cifar10",
+                "degradation_resnet20_cifar10",
+            )
         },
     },
     "quick": {

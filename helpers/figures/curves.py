@@ -28,40 +28,41 @@ def plot_history(history) -> Figure:
     return fig
 
 
-def plot_degradation(pairs) -> Figure:
-    """Return the degradation experiment: for each depth (key), its (plain, residual) histories overlaid, plain
-    dashed and residual solid in the depth's colour; training (left) and validation (right), accuracy and loss."""
-    pairs = {depth: tuple(history_frame(h) for h in pair) for depth, pair in pairs.items()}
-    if not pairs:
-        return note_figure("degradation: no pair of finished runs to show")
-    columns = ("accuracy", "val_accuracy", "loss", "val_loss")
-    fig, axes = new_figure(2, 2, figsize=(MAX_WIDTH, 7.5), sharex=True, sharey="row")
-    longest = max(len(h) for pair in pairs.values() for h in pair)
-    epochs = np.concatenate([h["epoch"] for pair in pairs.values() for h in pair])
-    for i, (depth, (plain, residual)) in enumerate(pairs.items()):
-        for history, name, style in ((plain, "plain", "--"), (residual, "ResNet", "-")):
-            for ax, column in zip(axes, columns, strict=True):
+def plot_degradation(histories) -> Figure:
+    """Return the paper's Fig. 6 from our runs: error (%) per epoch of the plain networks (left) and the residual
+    ones (right) of the degradation study, one colour per depth (the same colour for plain-56 and ResNet-56),
+    training error dashed and validation error solid, as in the paper (dashed: training, bold: testing).
+    ``histories``: {"plain": {depth: history}, "residual": {depth: history}}."""
+    histories = {
+        kind: {d: history_frame(h) for d, h in sorted(by_depth.items())} for kind, by_depth in histories.items()
+    }
+    runs = [h for by_depth in histories.values() for h in by_depth.values()]
+    if not runs:
+        return note_figure("degradation: no finished run of the study to show")
+    depths = sorted({d for by_depth in histories.values() for d in by_depth})
+    colour = {depth: f"C{i}" for i, depth in enumerate(depths)}
+    fig, axes = new_figure(1, 2, figsize=(MAX_WIDTH, 4.6), sharey=True)
+    longest = max(len(h) for h in runs)
+    for ax, (kind, title) in zip(axes, (("plain", "plain"), ("residual", "ResNet")), strict=True):
+        for depth, history in histories.get(kind, {}).items():
+            for column, style, width, what in (("accuracy", "--", 1.3, "train"), ("val_accuracy", "-", 2.4, "val")):
                 if column in history and history[column].notna().any():
                     ax.plot(
                         history["epoch"],
-                        history[column],
+                        100 * (1 - history[column]),
                         linestyle=style,
-                        color=f"C{i}",
-                        linewidth=2,
+                        linewidth=width,
+                        color=colour[depth],
                         marker="o" if longest <= 30 else None,
-                        markersize=4,
-                        label=f"{name}-{depth}",
+                        markersize=3,
+                        label=f"{title}-{depth} {what}",
                     )
-    for ax, column in zip(axes, columns, strict=True):
-        ax.set_title(metric_name(column))
-        epoch_axis(ax, epochs)
-    axes[0].set_ylabel("accuracy")
-    axes[2].set_ylabel("loss")
-    for ax in axes[2:]:
-        ax.set_xlabel("epoch")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=2 * len(pairs))
-    fig.suptitle("Degradation: plain (dashed) vs residual (solid) networks of the same depth")
+        ax.set(title=f"{title} networks", xlabel="epoch")
+        epoch_axis(ax, np.concatenate([h["epoch"] for h in runs]))
+        if ax.lines:
+            ax.legend(fontsize=8, ncols=2)
+    axes[0].set_ylabel("error (%)")
+    fig.suptitle("Degradation (He et al. 2016, Fig. 6): dashed training error, solid validation error")
     return fig
 
 

@@ -24,7 +24,7 @@ import_keras_quietly()
 import keras  # noqa: E402
 
 from helpers.models.googlenet import build_googlenet  # noqa: E402
-from helpers.models.resnet import build_report_resnet50, build_resnet  # noqa: E402
+from helpers.models.resnet import CIFAR_DEPTHS, build_cifar_resnet, build_report_resnet50, build_resnet  # noqa: E402
 from helpers.models.summary import summary_text  # noqa: E402
 from helpers.models.vgg import (  # noqa: E402
     CFG,
@@ -40,6 +40,12 @@ __all__ = ["MODEL_NAMES", "REPORT_PARAMS", "build_model", "count_params", "infer
 _BUILDERS: dict[str, Callable[..., keras.Model]] = {
     **{name: partial(build_vgg, name) for name in ("vgg11", "vgg13", "vgg16", "vgg19")},
     **{name: partial(build_resnet, name) for name in ("resnet18", "resnet34", "resnet50", "plain18", "plain34")},
+    # the ResNet paper's CIFAR-10 networks and their plain twins (6n+2 layers: the degradation experiment)
+    **{
+        f"{kind}{depth}": partial(build_cifar_resnet, f"{kind}{depth}")
+        for kind in ("resnet", "plain")
+        for depth in CIFAR_DEPTHS
+    },
     "googlenet": build_googlenet,
     "report_vgg16_mnist": build_report_vgg16_mnist,
     "report_vgg16_cifar10": build_report_vgg16_cifar10,

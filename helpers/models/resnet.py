@@ -1,4 +1,5 @@
-"""ResNet (He et al., 2015): CIFAR-style course models, their plain (shortcut-free) twins, and the reports' replica.
+"""ResNet (He et al., 2015): CIFAR-style course models, the paper's own CIFAR-10 networks (6n+2 layers), their plain
+(shortcut-free) twins, and the reports' replica.
 
 Built like Keras' ``applications/resnet.py``: a block is a small function, a stage (``stack``) repeats a block,
 and the stem is chosen per model. Course models follow kuangliu/pytorch-cifar: a 3x3 stride-1 stem keeps the
@@ -9,7 +10,7 @@ by the 7x7/2 conv, -> 7 by the 3x3/2 max-pool; report 1, Appendix D).
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from helpers.models.common import conv_bn_relu, softmax
 
@@ -28,16 +29,48 @@ def conv_bn(x, filters, kernel_size, stride=1, relu=True, name=None):
     return conv_bn_relu(x, filters, kernel_size, name, strides=stride, relu=relu, conv_name=f"{name}_conv")
 
 
+@keras.saving.register_keras_serializable(package="helpers")
+class ZeroPadShortcut(layers.Layer):
+    """The paper's option A shortcut (Sec. 4.2, its CIFAR-10 networks): a parameter-free identity that takes every
+    ``stride``-th pixel and appends zero channels up to ``filters``. A layer of its own, not a ``Lambda``, so that
+    saved ``model.keras`` files load again."""
+
+    def __init__(self, filters, stride=1, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.stride = int(filters), int(stride)
+
+    def call(self, x):
+        if self.stride > 1:
+            x = x[:, :: self.stride, :: self.stride, :]
+        extra = self.filters - x.shape[-1]
+        return ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, extra]]) if extra > 0 else x
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape
+
+        def down(d):  # ceil, as a "same" convolution with this stride
+            return None if d is None else -(-d // self.stride)
+
+        return (n, down(h), down(w), self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "stride": self.stride}
+
+
 def merge_shortcut(x, y, filters, stride, shortcut, name):
     """Add the shortcut to the residual branch ``y`` and apply the final ReLU.
 
-    The shortcut is the identity, or a projection (1x1 conv + BN, option B of the paper) when the stride or the
-    number of channels changes. ``shortcut=False`` gives the "plain" network of the paper's degradation
-    experiment: the same layers with no addition at all.
+    The shortcut is the identity, or, when the stride or the number of channels changes, a projection (1x1 conv +
+    BN, the paper's option B; ``shortcut=True``) or a parameter-free subsample + zero channels (option A;
+    ``shortcut="A"``, the paper's CIFAR-10 networks). ``shortcut=False`` gives the "plain" network of the paper's
+    degradation experiment: the same layers with no addition at all.
     """
     if shortcut:
         if stride != 1 or x.shape[-1] != filters:
-            x = conv_bn(x, filters, 1, stride, relu=False, name=f"{name}_0")
+            if shortcut == "A":
+                x = ZeroPadShortcut(filters, stride, name=f"{name}_0_pad")(x)
+            else:
+                x = conv_bn(x, filters, 1, stride, relu=False, name=f"{name}_0")
         y = layers.Add(name=f"{name}_add")([x, y])
     return layers.Activation("relu", name=f"{name}_out")(y)
 
@@ -76,6 +109,31 @@ def build_resnet(name, input_shape, num_classes=10):
     x = conv_bn(inputs, 64, 3, name="conv1")
     for stage, (filters, n, stride) in enumerate(zip(STAGE_FILTERS, blocks, STAGE_STRIDES, strict=True), 2):
         x = stack(x, block, filters, n, stride, shortcut, name=f"conv{stage}")
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    x = layers.Dense(num_classes, kernel_initializer="he_normal", name="logits")(x)
+    return keras.Model(inputs, softmax(x), name=name)
+
+
+# --- The paper's CIFAR-10 networks (Sec. 4.2, Fig. 6, Table 6) ------------------------------------------------
+# 6n+2 layers: a 3x3 16-filter stem, three stages of n basic blocks with 16/32/64 filters on 32x32/16x16/8x8 maps,
+# global average pooling, a 10-way dense layer. Option A shortcuts, so a plain net and its residual twin have the
+# same parameters: ResNet-20/32/44/56/110 = 0.27M/0.46M/0.66M/0.85M/1.7M (Table 6).
+CIFAR_DEPTHS = (20, 32, 44, 56, 110)
+CIFAR_FILTERS = (16, 32, 64)
+CIFAR_STRIDES = (1, 2, 2)
+
+
+def build_cifar_resnet(name, input_shape, num_classes=10):
+    """The paper's CIFAR-10 ResNet-20/32/44/56/110 (``resnetNN``, option A shortcuts) or its plain twin
+    (``plainNN``: the same layers without shortcuts)."""
+    depth = int(name.removeprefix("plain").removeprefix("resnet"))
+    if (depth - 2) % 6:
+        raise ValueError(f"{name}: the paper's CIFAR networks have 6n+2 layers, got {depth}")
+    shortcut = False if name.startswith("plain") else "A"
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = conv_bn(inputs, CIFAR_FILTERS[0], 3, name="conv1")
+    for stage, (filters, stride) in enumerate(zip(CIFAR_FILTERS, CIFAR_STRIDES, strict=True), 2):
+        x = stack(x, basic_block, filters, (depth - 2) // 6, stride, shortcut, name=f"conv{stage}")
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = layers.Dense(num_classes, kernel_initializer="he_normal", name="logits")(x)
     return keras.Model(inputs, softmax(x), name=name)

@@ -129,22 +129,19 @@ def ablation_histories(finished: pd.DataFrame, output_dir: str | Path) -> dict[s
 
 
 def degradation_histories(
-    finished: pd.DataFrame, output_dir: str | Path
-) -> tuple[dict[int, tuple[pd.DataFrame, pd.DataFrame]], list[str]]:
-    """Histories of each degradation pair whose two runs are finished (depth -> (plain, residual)), and one line
-    per pair left out saying which run is missing."""
-    pairs, notes = {}, []
-    for depth, (plain, residual) in degradation_experiments().items():
-        histories = [
-            run_history(finished, output_dir, e.name) if e.name in finished.index else pd.DataFrame()
-            for e in (plain, residual)
-        ]
-        absent = [e.name for e, h in zip((plain, residual), histories, strict=True) if not len(h)]
-        if absent:
-            notes.append(
-                f"{depth} layers, plain vs residual: not drawn, {' and '.join(absent)} "
-                f"{'is' if len(absent) == 1 else 'are'} not finished."
-            )
-        else:
-            pairs[depth] = tuple(histories)
-    return pairs, notes
+    finished: pd.DataFrame, output_dir: str | Path, expected=None
+) -> tuple[dict[str, dict[int, pd.DataFrame]], list[str]]:
+    """The degradation study's finished runs as the paper's Fig. 6 needs them, {"plain": {depth: history},
+    "residual": {depth: history}}, and one line naming the runs of ``expected`` (experiment names; None: the whole
+    study) that are not finished."""
+    histories, missing = {}, []
+    for kind, by_depth in degradation_experiments().items():
+        histories[kind] = {}
+        for depth, e in by_depth.items():
+            history = run_history(finished, output_dir, e.name) if e.name in finished.index else pd.DataFrame()
+            if len(history):
+                histories[kind][depth] = history
+            elif expected is None or e.name in expected:
+                missing.append(e.name)
+    notes = [f"Not drawn, not finished: {', '.join(missing)}."] if missing else []
+    return histories, notes

@@ -11,11 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Rectangle
 
 from helpers.figures.diagrams import drawing as draw
-from helpers.models import build_model
-from helpers.models.resnet import (
-    CONFIGS,
-    build_resnet,
-)
+from helpers.models import MODEL_NAMES, build_model
 
 
 def _columns_figure(title, subtitle, columns, col_w=1.45, row_h=0.42):
@@ -105,20 +101,24 @@ def vgg_figure(name="vgg16", input_shape=(32, 32, 3)) -> Figure:
     )
 
 
+RESNETS = tuple(name for name in MODEL_NAMES if re.fullmatch(r"(resnet|plain)\d+", name))
+
+
 def _resnet_parts(name, input_shape):
     """A kit ResNet's stem convs, blocks and head layers, read from the built model (conv{stage}_block{i}_*):
-    each block a dict of its stage, main convs, projection conv (or None) and output layer."""
-    if name.replace("plain", "resnet") not in CONFIGS:
-        raise ValueError(f"Unknown ResNet {name!r}; depths: {', '.join(n[6:] for n in CONFIGS)}")
-    model = build_resnet(name, input_shape)
+    each block a dict of its stage, main convs, shortcut layer where the shape changes (a 1x1 projection conv, or
+    the CIFAR networks' parameter-free zero padding; else None) and output layer."""
+    if name not in RESNETS:
+        raise ValueError(f"Unknown ResNet {name!r}; valid: {', '.join(RESNETS)}")
+    model = build_model(name, input_shape)
     stem, blocks, head = [], {}, []
     for layer in model.layers:
-        match = re.match(r"conv(\d+)_block(\d+)_(\d+_conv|out)$", layer.name)
+        match = re.match(r"conv(\d+)_block(\d+)_(\d+_conv|0_pad|out)$", layer.name)
         if match:
             block = blocks.setdefault(match.group(1, 2), {"stage": int(match[1]), "convs": [], "projection": None})
             if match[3] == "out":
                 block["out"] = layer
-            elif match[3] == "0_conv":
+            elif match[3] in ("0_conv", "0_pad"):
                 block["projection"] = layer
             else:
                 block["convs"].append(layer)
@@ -133,18 +133,28 @@ def _stride(layer) -> int:
     return max(layer.get_config()["strides"])
 
 
+def _shortcut_label(layer) -> str:
+    """A shape-changing shortcut in words: its 1x1 projection conv, or option A's subsample + zero channels."""
+    if isinstance(layer, keras.layers.Conv2D):
+        return draw.layer_label(layer).removeprefix("Conv2D ")
+    return f"/{layer.stride}, zero-pad"
+
+
 def resnet_stages_figure(name="resnet18", input_shape=(32, 32, 3)) -> Figure:
-    """ResNet ``name`` (``CONFIGS``) stage by stage: the stem, each block's convs (kernel, channels, stride),
-    stride-2 blocks outlined, projection shortcuts, the map after each stage (to scale), then pool + dense."""
+    """ResNet ``name`` (any of ``RESNETS``) stage by stage: the stem, each block's convs (kernel, channels,
+    stride), stride-2 blocks outlined, shape-changing shortcuts, the map after each stage (to scale), then pool +
+    dense."""
     model, stem, blocks, head = _resnet_parts(name, input_shape)
-    size, kind, counts = model.input.shape[1], *CONFIGS[name.replace("plain", "resnet")]
+    size = model.input.shape[1]
+    counts = tuple(sum(b["stage"] == stage for b in blocks) for stage in sorted({b["stage"] for b in blocks}))
+    kind = "basic" if len(blocks[0]["convs"]) == 2 else "bottleneck"
 
     def conv(layer):
         return draw.layer_label(layer).removeprefix("Conv2D ")
 
     def block_box(b):
         lines = [conv(layer) for layer in b["convs"]]
-        lines += [f"shortcut {conv(b['projection'])}"] if b["projection"] is not None else []
+        lines += [f"shortcut {_shortcut_label(b['projection'])}"] if b["projection"] is not None else []
         strided = max(_stride(layer) for layer in b["convs"]) > 1
         return "\n".join(lines), draw.COLORS["Conv2D"], draw.STRIDE_COLOR if strided else draw.EDGE
 
@@ -178,8 +188,8 @@ def resnet_stages_figure(name="resnet18", input_shape=(32, 32, 3)) -> Figure:
 
 def plain_vs_residual_figure(depth=18) -> Figure:
     """The plain network and the ResNet of ``depth`` layers side by side (the ResNet paper's Figure 3): the
-    same convs, a box each; shortcut arcs on the residual side only, dashed (1x1 projection) where the
-    shape changes."""
+    same convs, a box each; shortcut arcs on the residual side only, dashed where the shape changes (a 1x1
+    projection; the paper's CIFAR networks, ``depth`` 20, 32, 44, 56 or 110: a subsample and zero channels)."""
     model, stem, blocks, head = _resnet_parts(f"resnet{depth}", (32, 32, 3))
     layers = [model.layers[0], *stem, *(c for b in blocks for c in b["convs"]), *head]
     row_h, bw = min(0.34, 10.5 / len(layers)), 1.75
@@ -192,7 +202,7 @@ def plain_vs_residual_figure(depth=18) -> Figure:
         ax,
         f"plain-{depth} vs ResNet-{depth}: the same {n_convs} conv layers + 1 dense",
         top + 0.9,
-        "orange: stride 2; arcs: shortcuts (solid: identity, dashed: 1x1 projection)",
+        "orange: stride 2; arcs: shortcuts (solid: identity, dashed: where the shape changes)",
     )
 
     def y(i):
@@ -237,7 +247,7 @@ def plain_vs_residual_figure(depth=18) -> Figure:
             ax.text(
                 reach + 0.06,
                 (y0 + y1) / 2,
-                draw.layer_label(b["projection"]).removeprefix("Conv2D "),
+                _shortcut_label(b["projection"]),
                 va="center",
                 fontsize=font,
                 color=draw.STRIDE_COLOR,
