@@ -118,6 +118,7 @@ class RunDir:
     PREDICTIONS = "predictions.npz"
     SUMMARY = "summary.txt"
     MODEL = "model.keras"
+    BEST = "best.weights.h5"  # the weights of the best validation accuracy (select_epoch="best_val")
     BACKUP = "backup"
 
     def __init__(self, output_dir: str | Path, run_name: str):

@@ -17,8 +17,9 @@ from packaging.specifiers import SpecifierSet
 
 from helpers.course import publish
 from helpers.experiments import NOTEBOOKS
+from helpers.experiments.budget import format_duration
 from helpers.runs import OUTPUT_DIR_ENV, default_output_dir
-from helpers.training.progress import bar_text, estimate_text, format_duration
+from helpers.training.progress import bar_text, estimate_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -98,19 +98,36 @@ def sample_indices(y_true, y_pred, correct: bool, n: int = 16, seed: int = 0, pe
 
 def evaluate_run(result, dataset, batch_size: int = 256) -> dict:
     """Test predictions, accuracy, per-class report, confusion matrix, throughput of a finished ``train()``
-    (its ``TrainResult``) -> metrics.json, predictions.npz."""
+    (its ``TrainResult``) -> metrics.json, predictions.npz. The test uses the weights the run kept
+    (``selected_epoch``); when that is not the last epoch, the last epoch's weights are tested too
+    (``last_epoch_test_accuracy``), so that a page can show both."""
     model = inference_model(result.model)
     x_test = keras.ops.convert_to_numpy(result.preprocessing(dataset.x_test))
-    with contextlib.redirect_stdout(io.StringIO()):
-        probs = predict(model, x_test, batch_size=batch_size)
+
+    def test_probabilities():
+        with contextlib.redirect_stdout(io.StringIO()):
+            return predict(model, x_test, batch_size=batch_size)
+
+    probs = test_probabilities()
     y_pred = probs.argmax(1)
     metrics = evaluate_predictions(dataset.y_test, probs, dataset.class_names)
+    last = metrics["accuracy"]
+    if result.last_weights is not None:
+        kept = result.model.get_weights()
+        result.model.set_weights(result.last_weights)
+        last = float(np.mean(test_probabilities().argmax(1) == dataset.y_test))
+        result.model.set_weights(kept)
     history = result.history
+    chosen = history[history["epoch"] == result.selected_epoch] if len(history) else history
     n_infer = min(len(x_test), 1024)
     metrics.update(
         {
             "test_accuracy": metrics["accuracy"],
-            "val_accuracy": float(history["val_accuracy"].iloc[-1]) if len(history) else None,
+            "select_epoch": result.config["select_epoch"],
+            "selected_epoch": result.selected_epoch,
+            "last_epoch_test_accuracy": last,
+            "val_accuracy": float(chosen["val_accuracy"].iloc[0]) if len(chosen) else None,
+            "last_epoch_val_accuracy": float(history["val_accuracy"].iloc[-1]) if len(history) else None,
             "epochs_run": len(history),
             "train_seconds": float(history["epoch_seconds"].sum()) if len(history) else result.train_seconds,
             "train_images_per_s": float(history["images_per_s"].median()) if len(history) else None,

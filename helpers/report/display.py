@@ -69,12 +69,26 @@ def show_items(items: list[tuple], folder: str | Path | None, heading: str = "##
             show_figure(rest[1], folder, rest[0])
 
 
+def weights_note(metrics: dict) -> str:
+    """Which epoch's weights a run was tested with, and the last epoch's test accuracy when that differs."""
+    epoch, runs = metrics.get("selected_epoch"), metrics.get("epochs_run")
+    if metrics.get("select_epoch") != "best_val" or epoch is None:
+        return "the last epoch's weights"
+    if epoch == runs:
+        return f"the weights of epoch {epoch}, the last and the best on validation"
+    return (
+        f"the weights of epoch {epoch} of {runs}, the best on validation; the last epoch's: "
+        f"{metrics['last_epoch_test_accuracy']:.2%}"
+    )
+
+
 def test_summary(metrics: dict) -> str:
-    """Two lines on a finished run: test and validation accuracy; parameters, training and inference speed."""
+    """Two lines on a finished run: test and validation accuracy, with which epoch's weights; parameters,
+    training and inference speed."""
     p = metrics["params"]
     return (
-        f"test accuracy: {metrics['test_accuracy']:.2%} on {metrics['n']:,} images "
-        f"(last validation accuracy {metrics['val_accuracy']:.2%})\n"
+        f"test accuracy: {metrics['test_accuracy']:.2%} on {metrics['n']:,} images with {weights_note(metrics)} "
+        f"(validation accuracy {metrics['val_accuracy']:.2%})\n"
         f"parameters: {p['total']:,} ({p['trainable']:,} trainable); training {metrics['train_seconds']:.0f} s, "
         f"{metrics['train_images_per_s']:.0f} img/s; inference {metrics['inference_images_per_s']:.0f} img/s"
     )

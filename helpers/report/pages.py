@@ -27,7 +27,7 @@ from helpers.figures import (
     plot_predictions,
     run_gradcam_gallery,
 )
-from helpers.report.display import compare_with_reports, show_items
+from helpers.report.display import compare_with_reports, show_items, weights_note
 from helpers.runs import RunDir
 
 __all__ = ["EPOCH_COLUMNS", "epoch_table", "gradcam_items", "run_page", "show_evaluation"]
@@ -68,8 +68,8 @@ def run_page(output_dir: str | Path, run_name: str, key: str = "", subset: bool 
         (
             "text",
             f"{config['model']} on {config['dataset']}, recipe {config['recipe']}: test accuracy "
-            f"{metrics['test_accuracy']:.2%} after {metrics['epochs_run']} epochs "
-            f"({config['environment']['hardware']['accelerator']}, data: {config['data']['source']}).",
+            f"{metrics['test_accuracy']:.2%} with {weights_note(metrics)} ({metrics['epochs_run']} epochs; "
+            f"{config['environment']['hardware']['accelerator']}, data: {config['data']['source']}).",
         )
     ]
     items.append(("table", pd.DataFrame([{k: config.get(k) for k in SETTINGS}]), "g"))  # lr 0.0001, not 0.00

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from helpers.experiments import Experiment, notebook_path
+from helpers.experiments.budget import format_duration
 from helpers.runner.claims import SESSION, Watch, release
 from helpers.runner.markers import (
     FAILED,
@@ -120,8 +121,11 @@ class Job:
         release(self.claim, pid=self.proc.pid)
 
 
-def run_jobs(jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: float, who: str) -> dict[str, dict]:
-    """Run our share, ``n_jobs`` at a time, and return what became of each experiment in this worker's eyes.
+def run_jobs(
+    jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: float, who: str, console=None
+) -> dict[str, dict]:
+    """Run our share, ``n_jobs`` at a time, and return what became of each experiment in this worker's eyes;
+    ``console`` (a ``console.Console``) shows their progress meanwhile.
 
     An experiment finished meanwhile is 'done elsewhere'; one a live worker holds is left to it ('running
     elsewhere'); one whose holder stopped is taken over; one held from another machine that has not been seen
@@ -142,7 +146,13 @@ def run_jobs(jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: 
         extra = f", test accuracy {acc:.4f}" if acc is not None and res["status"] == "ok" else ""
         by = f" ({res.get('worker')})" if res["status"].endswith("elsewhere") and res.get("worker") else ""
         why = f": {res['error']} (log: {output_dir / 'logs' / (exp.name + '.log')})" if res["status"] in FAILED else ""
-        print(f"[{len(outcome)}/{total}] {exp.name}: {res['status']}{by}{took}{extra}{why}", flush=True)
+        ran = seconds if res["status"] in ("ok", *FAILED) else None
+        line = f"[{len(outcome)}/{total}] {exp.name}: {res['status']}{by}{took}{extra}{why}"
+        if console is None:
+            print(line, flush=True)
+        else:
+            console.finished(exp.name, ran)
+            console.say(line)
 
     def look(exp: Experiment, params: dict, since_wait: float | None) -> bool:
         """Decide what to do with an experiment; True when settled or started, False to keep waiting for it."""
@@ -164,7 +174,13 @@ def run_jobs(jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: 
         job = Job(exp, params, output_dir, timeout, since, who)
         job.start()
         running.append(job)
-        print(f"{exp.name}: started ({exp.notebook})", flush=True)
+        if console is None:
+            print(f"{exp.name}: started ({exp.notebook})", flush=True)
+        else:
+            console.say(
+                f"{exp.name}: started ({exp.notebook}, estimated {format_duration(console.estimate.get(exp.name, 0))})"
+            )
+            console.started(exp)
         return True
 
     try:
@@ -174,6 +190,8 @@ def run_jobs(jobs, output_dir: Path, n_jobs: int, timeout: float | None, since: 
                 if not look(exp, params, None):
                     waiting[exp.name] = (exp, params, time.time())
             time.sleep(0.5)
+            if console is not None:
+                console.tick()
             for job in list(running):
                 res = job.poll()
                 if res is None:

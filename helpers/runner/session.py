@@ -11,6 +11,8 @@ from pathlib import Path
 
 from helpers.experiments import Experiment, parameters_for
 from helpers.report.export import build_report
+from helpers.runner.console import Console
+from helpers.runner.estimate import Estimate
 from helpers.runner.folder import folder_row, last_to_finish, wait_for_others, write_summary
 from helpers.runner.jobs import run_jobs
 from helpers.runner.markers import FAILED
@@ -47,6 +49,21 @@ def make_report(output_dir: Path, profile: str, which: str) -> bool:
     return result.pdf_built
 
 
+def start_console(todo, appendix, args, output_dir: Path) -> Console:
+    """Say where the logs are and how long the job will take on this machine; the console that shows its progress."""
+    report = appendix is not None and not args.no_report
+    planned = list(todo) + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))] if report else [])
+    estimate = Estimate(planned)
+    print(
+        f"Logs: {output_dir / 'logs'}/<experiment>.log, one an experiment (all its notebook printed); the executed "
+        f"notebooks: {output_dir / 'runs'}/<experiment>/notebook.ipynb",
+        flush=True,
+    )
+    for line in estimate.lines():
+        print(line, flush=True)
+    return Console(estimate.seconds, output_dir)
+
+
 def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: Path, n_jobs: int) -> int:
     """Work through our share, then (if last) the report; summarise the folder."""
     started_at, t0 = time.time(), time.perf_counter()
@@ -62,7 +79,7 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
         only=args.only,
         shard=shard,
     )
-    outcome, report_state = {}, None
+    outcome, report_state, console = {}, None, None
     try:
         if args.report_only:
             print(f"Report only: profile {args.profile}, output in {output_dir}", flush=True)
@@ -74,28 +91,23 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
                 f"{len(jobs) - len(todo)} already finished; output in {output_dir}",
                 flush=True,
             )
-            outcome = run_jobs(todo, output_dir, n_jobs, args.timeout, since, who)
+            console = start_console(todo, appendix, args, output_dir)
+            outcome = run_jobs(todo, output_dir, n_jobs, args.timeout, since, who, console)
             running = []
-            report_state = (
-                "no appendix selected"
-                if appendix is None
-                else "left to run_all.py --report-only (--no-report)"
-                if args.no_report
-                else last_to_finish(registration, selected, output_dir)
-            )
+            if appendix is None:
+                report_state = "no appendix selected"
+            elif args.no_report:
+                report_state = "left to run_all.py --report-only (--no-report)"
+            else:
+                report_state = last_to_finish(registration, selected, output_dir)
             if appendix:
+                built_here = "this worker is the last to finish: building it"
                 print(
-                    "Report: "
-                    + (
-                        "this worker is the last to finish: building it"
-                        if report_state is None
-                        else f"not built here, {report_state}"
-                    ),
-                    flush=True,
+                    f"Report: {built_here if report_state is None else f'not built here, {report_state}'}", flush=True
                 )
         if appendix and report_state is None:  # built after this moment by another worker: as good as ours
             params = appendix_parameters(appendix, args.profile, output_dir, args.only, running)
-            outcome.update(run_jobs([(appendix, params)], output_dir, 1, args.timeout, time.time(), who))
+            outcome.update(run_jobs([(appendix, params)], output_dir, 1, args.timeout, time.time(), who, console))
     finally:
         registration.close()
     names = {e.name for e, _ in jobs}
@@ -109,6 +121,8 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
         + f"; {len(failed)} failed"
         + (f": {', '.join(failed)}" if failed else "")
     )
+    if console is not None and console.actual:
+        print("\nTime on this machine, estimated vs actual\n" + console.comparison().to_string(index=False))
     which = args.pdf or ("report" if args.report_only else None)
     built = outcome.get(appendix.name, {}) if appendix else {}
     if built.get("status", "").endswith("elsewhere"):

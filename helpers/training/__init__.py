@@ -20,7 +20,7 @@ from helpers.training.config import (  # noqa: E402
 )
 from helpers.training.loop import TrainResult, build_for, train  # noqa: E402
 from helpers.training.optim import compile_model, keras_weight_decay, make_loss, make_optimizer, make_schedule  # noqa: E402
-from helpers.training.progress import EpochLogger, bar_text, estimate_text, format_duration  # noqa: E402
+from helpers.training.progress import EpochLogger, bar_text, estimate_text  # noqa: E402
 from helpers.training.tensorboard import tensorboard_help  # noqa: E402
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "check_config",
     "compile_model",
     "estimate_text",
-    "format_duration",
     "keras_weight_decay",
     "make_config",
     "make_loss",

@@ -13,6 +13,7 @@ from helpers.data import AUGMENTATIONS, DATASET_NAMES
 from helpers.experiments.budget import training_images
 from helpers.experiments.recipes import LOSSES, OPTIMIZERS, RECIPES, SCHEDULES, recipe_values
 from helpers.models import MODEL_NAMES
+from helpers.training.selection import SELECTIONS
 
 __all__ = ["budget_band", "budget_bands", "budget_settings", "check_config", "make_config", "parse_settings"]
 
@@ -124,6 +125,7 @@ def check_config(c: dict) -> None:
         "jit_compile": ("auto", True, False),
         "cache": (True, False),
         "recalibrate_bn": (True, False),
+        "select_epoch": SELECTIONS,
     }
     for key, valid in choices.items():
         if c[key] not in valid:

@@ -22,6 +22,7 @@ from helpers.training.batchnorm import RecalibrateBeforeValidation, recalibrate_
 from helpers.training.config import check_config
 from helpers.training.optim import compile_model
 from helpers.training.progress import EpochLogger, resolve_mode
+from helpers.training.selection import best_checkpoint, selected_epoch
 from helpers.training.tensorboard import tensorboard_callback
 
 __all__ = ["TrainResult", "build_for", "train"]
@@ -53,6 +54,8 @@ class TrainResult:
     run: RunDir
     train_seconds: float
     resumed_from_epoch: int
+    selected_epoch: int | None = None  # the epoch whose weights the model holds (config["select_epoch"])
+    last_weights: list | None = None  # the last epoch's weights, when another epoch was selected
 
 
 def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, progress: str = "epoch") -> TrainResult:
@@ -158,24 +161,35 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
         callbacks.insert(0, RecalibrateBeforeValidation(plain, math.ceil(VALIDATION_RECALIBRATION_IMAGES / batch)))
     if config["tensorboard"]:
         callbacks += [cb for cb in [tensorboard_callback(run.path, stream)] if cb is not None]
+    keep_best = config["select_epoch"] == "best_val" and val_ds is not None
+    if keep_best:  # after the logger: the checkpoint reads the validation accuracy the logger has just written down
+        callbacks.append(best_checkpoint(model, run, run.history() if resume else pd.DataFrame()))
     t0 = time.perf_counter()
     model.fit(
         train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0, shuffle=False
     )  # the pipeline shuffles
     seconds = time.perf_counter() - t0
     resumed_from = (int(config["epochs"]) if logger.first_epoch is None else logger.first_epoch) if resume else 0
+    final = math.ceil(FINAL_RECALIBRATION_IMAGES / batch)
     if recalibrate:
-        recalibrate_batchnorm(model, plain, max_batches=math.ceil(FINAL_RECALIBRATION_IMAGES / batch))
-    # BackupAndRestore deletes its backup when training ends, so the final model is saved on its own.
-    atomic_write(run / RunDir.MODEL, model.save)
+        recalibrate_batchnorm(model, plain, max_batches=final)
     history = run.history()
     if history.empty:
         history = pd.DataFrame(columns=EpochLogger.COLUMNS)
+    chosen, last_weights = selected_epoch(history, config["select_epoch"] if keep_best else "last"), None
+    if len(history) and chosen != int(history["epoch"].iloc[-1]):
+        last_weights = model.get_weights()  # evaluate_run tests these too, for the page's "last epoch" figure
+        model.load_weights(run / RunDir.BEST)
+        if recalibrate:
+            recalibrate_batchnorm(model, plain, max_batches=final)
+    # BackupAndRestore deletes its backup when training ends, so the final model is saved on its own.
+    atomic_write(run / RunDir.MODEL, model.save)
     resumed = f", resumed after epoch {resumed_from}" if resumed_from else ""
+    kept = f"; keeps the weights of epoch {chosen} (best validation accuracy)" if last_weights is not None else ""
     print(
         f"{len(history)} epochs in {seconds:.0f} s{resumed}; mixed precision {accel['mixed_precision']}, XLA "
-        f"{accel['jit_compile']}, {replicas} device(s); saved to {run / RunDir.MODEL}",
+        f"{accel['jit_compile']}, {replicas} device(s){kept}; saved to {run / RunDir.MODEL}",
         file=stream,
         flush=True,
     )
-    return TrainResult(model, history, config, prep, run, seconds, resumed_from)
+    return TrainResult(model, history, config, prep, run, seconds, resumed_from, chosen, last_weights)

@@ -20,6 +20,7 @@ import pandas as pd
 from IPython import get_ipython
 from IPython.display import display
 
+from helpers.experiments.budget import format_duration
 from helpers.runs import RunDir
 
 __all__ = [
@@ -46,14 +47,6 @@ def resolve_mode(mode: str) -> str:
     if mode not in PROGRESS_MODES:
         raise ValueError(f"Unknown progress {mode!r}; valid: {', '.join(PROGRESS_MODES)}.")
     return "bar" if mode == "bar" and live_display_available() else "epoch"
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def bar_text(epoch: int, epochs: int, step: int, steps: int, seconds: float, logs: dict, width: int = 24) -> str:

@@ -1,0 +1,117 @@
+"""How long a job will take on this machine, told before it starts: each experiment's time measured on a reference
+machine (the kit's own runs: per model its training images/s and first-epoch cost, per notebook what it does
+besides training), scaled by this machine's speed, measured here in a second (float32 matrix products, NumPy).
+
+No Keras here: run_all's parent process stays light. ``tests/test_run_all.py`` holds the reference FLOPs to the
+models' own count and the smoke profile's estimate to within a factor of two of what it took.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+
+from helpers.experiments import NOTEBOOKS, Experiment
+from helpers.experiments.budget import format_duration, training_images
+from helpers.experiments.recipes import recipe_values
+
+__all__ = ["Estimate", "machine_gflops", "reference_seconds"]
+
+# The reference machine: 2 cores of an x86-64 CPU (the project's CPU machine, TensorFlow 2.21 / Keras 3.15).
+REFERENCE_GFLOPS = 120.0  # machine_gflops() there
+# Training images/s of the kit's fit (median epoch, each recipe's batch size), measured in the quick profile there.
+TRAIN_IMAGES_PER_S = {
+    "vgg11": 105.0,
+    "vgg16": 60.0,
+    "report_resnet50": 70.0,
+    "plain20": 150.0,
+    "plain56": 60.0,
+    "resnet20": 150.0,
+    "resnet56": 60.0,
+    "googlenet": 15.0,
+}
+# What a model costs before its first step (building and compiling its graph), there, in seconds.
+FIRST_EPOCH_SECONDS = {"vgg11": 10.0, "vgg16": 15.0, "report_resnet50": 30.0, "googlenet": 90.0}
+DEFAULT_FIRST_EPOCH_SECONDS = 20.0
+# A notebook's work besides training (kernel, imports, data, figures, test evaluation, Grad-CAM), there.
+NOTEBOOK_SECONDS = {"data": 40.0, "vgg": 60.0, "resnet": 60.0, "googlenet": 70.0, "appendix": 90.0, "interpret": 60.0}
+# Forward FLOPs per 32x32x3 image (helpers.evaluation.count_flops), for the models without a measured speed: their
+# images/s is ACHIEVED / (3 x FLOPs) (a training step costs about three forward passes).
+FORWARD_GFLOPS = {
+    "vgg11": 0.306, "vgg13": 0.457, "vgg16": 0.627, "vgg19": 0.797, "resnet18": 1.112, "resnet34": 2.321,
+    "resnet50": 2.604, "plain18": 1.099, "plain34": 2.308, "resnet20": 0.082, "resnet32": 0.138,
+    "resnet44": 0.195, "resnet56": 0.252, "resnet110": 0.508, "plain20": 0.082, "plain32": 0.138,
+    "plain44": 0.195, "plain56": 0.252, "plain110": 0.508, "googlenet": 2.912, "report_vgg16_mnist": 0.628,
+    "report_vgg16_cifar10": 0.635, "report_resnet50": 0.152,
+}  # fmt: skip
+ACHIEVED_GFLOPS = 3 * 0.306 * 105.0  # VGG-11's training FLOP/s there
+
+
+def machine_gflops(n: int = 1024, repeats: int = 5) -> float:
+    """This machine's float32 matrix-product speed in GFLOP/s (the best of a few n x n products, all cores)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    a @ b  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * n**3 / best / 1e9
+
+
+def _images_per_s(model: str) -> float:
+    return TRAIN_IMAGES_PER_S.get(model) or ACHIEVED_GFLOPS / (3 * FORWARD_GFLOPS.get(model, 1.0))
+
+
+def reference_seconds(exp: Experiment, params: dict) -> float:
+    """One experiment's time on the reference machine: its notebook's work, and for a training notebook the
+    model's first-epoch cost plus every epoch's images (validation predicts about three times faster), once
+    more for the notebook's "run an experiment" exercises when they run."""
+    kind = next(k for k, v in NOTEBOOKS.items() if v == exp.notebook)
+    seconds = NOTEBOOK_SECONDS[kind]
+    if "model" not in params:
+        return seconds
+    model, dataset = params["model"], params["dataset"]
+    values = {**recipe_values(params["recipe"], f"{model}/{dataset}"), **params}
+    if params.get("synthetic"):
+        n_train = int(params.get("train_size") or 1800)
+    else:
+        n_train = training_images(dataset, values["val_size"], values.get("train_size"))
+    n_val = int(values["val_size"]) if values["val_size"] >= 1 else round(values["val_size"] * n_train)
+    epoch = (n_train + n_val / 3) / _images_per_s(model)
+    training = FIRST_EPOCH_SECONDS.get(model, DEFAULT_FIRST_EPOCH_SECONDS) + int(values["epochs"]) * epoch
+    exercises = params.get("experiment_exercises", True)
+    return seconds + training * (2 if exercises else 1)
+
+
+class Estimate:
+    """The job's estimate on this machine: seconds per experiment, and how to say it."""
+
+    def __init__(self, jobs: list[tuple[Experiment, dict]], gflops: float | None = None):
+        self.gflops = machine_gflops() if gflops is None else gflops
+        self.scale = min(4.0, max(0.25, REFERENCE_GFLOPS / self.gflops))
+        self.seconds = {exp.name: reference_seconds(exp, params) * self.scale for exp, params in jobs}
+        self.gpu = shutil.which("nvidia-smi") is not None
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def lines(self) -> list[str]:
+        """What run_all prints before the first notebook."""
+        lines = [
+            f"Estimated time on this machine: {format_duration(self.total)} for {len(self.seconds)} notebooks "
+            f"(this machine's float32 matrix products: {self.gflops:.0f} GFLOP/s; the kit's timings come from a "
+            f"machine of {REFERENCE_GFLOPS:.0f})."
+        ]
+        if self.gpu:
+            lines.append("A GPU is present: the estimate is for the CPU and too long (GPUs train 10-100x faster).")
+        elif self.total > 3600:
+            lines.append(
+                "That is more than an hour. Faster: --profile smoke (every notebook on synthetic images, minutes), "
+                "--only PATTERN (a few experiments), or a GPU (README: On Google Colab; Performance)."
+            )
+        return lines
