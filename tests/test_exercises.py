@@ -2,20 +2,25 @@
 and the student version (solutions removed) runs to the end with polite [not answered] checks."""
 
 import json
+import math
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 from keras import layers
 
 from helpers.course.exercises import EXERCISES, check
-from helpers.course.student import BEGIN, END, student_source, write_student_version
+from helpers.course.student import BEGIN, END, MARKDOWN_STUB, student_source, write_student_version
+from helpers.experiments import NOTEBOOKS as NOTEBOOK_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOK_NAMES = list(NOTEBOOK_KINDS.values())
 
 
 def code_cells(name: str) -> list[str]:
@@ -48,112 +53,289 @@ def test_every_exercise_is_checked_in_its_notebook(name):
         assert cell.index(BEGIN) < cell.index(END) < cell.index(f'check("{name}", '), cell
 
 
-WRONG = {  # a wrong answer for each exercise, and a word its hint must contain
-    "mnist_val_images": (10000, "test set"),
-    "report1_val_fraction": (12500, "fraction"),
-    "standardize": (lambda x, m, s: (x - m) / s, "255"),
-    "cifar_pixels": (1024, "channel"),
-    "conv_params": (73728, "bias"),
-    "vgg_final_shape": ((2, 2, 512), "height and width"),
-    "vgg13_config": ([64, "M", 128, "M"], "pools"),
-    "vgg_loop": (lambda x, cfg: layers.Conv2D(8, 3)(x), "output shape"),
-    "budget_images": (300, "batch of 32"),
-    "one_cycle_lr": (lambda step, total, peak: peak, "step 0"),
-    "vgg11_experiment": (None, "train"),
-    "bottleneck_params": (69632, "batch norm"),
-    "stage_shape": ((32, 32, 128), "height and width"),
-    "resnet34_layers": (16, "blocks"),
-    "basic_block": (
-        lambda x, filters, stride=1: layers.Conv2D(filters, 3, strides=stride, padding="same")(x),
-        "parameters",
+# --- answers students write ----------------------------------------------------------------------------------
+# Wrong and right answers as students write them: NumPy numbers, lists for tuples, blocks with a missing ReLU or
+# the stride on the wrong convolution, runs that are unfinished or change more than asked. Each wrong answer comes
+# with a word its hint must contain.
+
+
+def conv_bn(x, filters, kernel, stride=1, relu=True):
+    x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x) if relu else x
+
+
+def shortcut(x, filters, stride):
+    return conv_bn(x, filters, 1, stride, relu=False) if stride != 1 or x.shape[-1] != filters else x
+
+
+def basic_block_reversed(x, filters, stride=1):
+    """Right, written differently: the shortcut built first, ReLU as layers.ReLU."""
+    s = shortcut(x, filters, stride)
+    y = conv_bn(x, filters, 3, stride)
+    y = conv_bn(y, filters, 3, relu=False)
+    return layers.ReLU()(layers.Add()([y, s]))
+
+
+def basic_block_relu_before_add(x, filters, stride=1):
+    y = conv_bn(conv_bn(x, filters, 3, stride), filters, 3)
+    return layers.Add()([shortcut(x, filters, stride), y])
+
+
+def basic_block_no_final_relu(x, filters, stride=1):
+    y = conv_bn(conv_bn(x, filters, 3, stride), filters, 3, relu=False)
+    return layers.Add()([shortcut(x, filters, stride), y])
+
+
+def bottleneck_right(x, filters, stride=1):
+    y = conv_bn(conv_bn(x, filters, 1), filters, 3, stride)
+    y = conv_bn(y, 4 * filters, 1, relu=False)
+    return layers.Activation("relu")(layers.add([y, shortcut(x, 4 * filters, stride)]))
+
+
+def bottleneck_stride_on_1x1(x, filters, stride=1):
+    y = conv_bn(conv_bn(x, filters, 1, stride), filters, 3)
+    return layers.ReLU()(layers.Add()([shortcut(x, 4 * filters, stride), conv_bn(y, 4 * filters, 1, relu=False)]))
+
+
+def plain_right(x, filters, stride=1):
+    """Right, written differently: Conv2D objects made first, ReLU as an Activation."""
+    convs = [layers.Conv2D(filters, 3, strides=s, padding="same", use_bias=False) for s in (stride, 1)]
+    for conv in convs:
+        x = layers.Activation("relu")(layers.BatchNormalization()(conv(x)))
+    return x
+
+
+def plain_no_relu(x, filters, stride=1):
+    return conv_bn(conv_bn(x, filters, 3, stride, relu=False), filters, 3, relu=False)
+
+
+def plain_stride_second(x, filters, stride=1):
+    return conv_bn(conv_bn(x, filters, 3), filters, 3, stride)
+
+
+def plain_with_shortcut(x, filters, stride=1):
+    return layers.Add()([shortcut(x, filters, stride), conv_bn(conv_bn(x, filters, 3, stride), filters, 3)])
+
+
+def naive_right(x, f1, f3, f5):
+    branches = [layers.ReLU()(layers.Conv2D(f, k, padding="same")(x)) for f, k in ((f1, 1), (f3, 3), (f5, 5))]
+    return layers.concatenate([*branches, layers.MaxPool2D(pool_size=3, strides=1, padding="same")(x)])
+
+
+def naive_without_relu(x, f1, f3, f5):
+    branches = [layers.Conv2D(f, k, padding="same")(x) for f, k in ((f1, 1), (f3, 3), (f5, 5))]
+    return layers.Concatenate()([*branches, layers.MaxPooling2D(3, strides=1, padding="same")(x)])
+
+
+def naive_pool_first(x, f1, f3, f5):
+    branches = [layers.Conv2D(f, k, padding="same", activation="relu")(x) for f, k in ((f1, 1), (f3, 3), (f5, 5))]
+    return layers.Concatenate()([layers.MaxPooling2D(3, strides=1, padding="same")(x), *branches])
+
+
+def inception_right(x, filters):
+    f1, f3r, f3, f5r, f5, fp = filters
+    pooled = layers.MaxPooling2D(3, strides=1, padding="same")(x)
+    branches = [conv_bn(x, f1, 1), conv_bn(conv_bn(x, f3r, 1), f3, 3), conv_bn(conv_bn(x, f5r, 1), f5, 5)]
+    return layers.Concatenate()([*branches, conv_bn(pooled, fp, 1)])
+
+
+def inception_without_pool_projection(x, filters):
+    f1, f3r, f3, f5r, f5, _ = filters
+    pooled = layers.MaxPooling2D(3, strides=1, padding="same")(x)
+    branches = [conv_bn(x, f1, 1), conv_bn(conv_bn(x, f3r, 1), f3, 3), conv_bn(conv_bn(x, f5r, 1), f5, 5)]
+    return layers.Concatenate()([*branches, pooled])
+
+
+def features_right(x, cfg):
+    for v in cfg:
+        if v == "M":
+            x = layers.MaxPool2D()(x)
+        else:
+            x = layers.ReLU()(layers.Conv2D(v, (3, 3), padding="same")(x))
+    return x
+
+
+def features_without_relu(x, cfg):
+    for v in cfg:
+        x = layers.MaxPooling2D(2)(x) if v == "M" else layers.Conv2D(v, 3, padding="same")(x)
+    return x
+
+
+def features_valid(x, cfg):
+    for v in cfg:
+        x = layers.MaxPooling2D(2)(x) if v == "M" else layers.Conv2D(v, 3, activation="relu")(x)
+    return x
+
+
+class Run:
+    """What train() returns, as far as the experiment checks read it."""
+
+    def __init__(self, epochs_done=2, **config):
+        base = {"model": "vgg16", "dataset": "cifar10", "recipe": "best", "epochs": 2, "augment": "flip", "lr": 1e-3}
+        self.config = {**base, "batch_size": 32, "experiment": "best_vgg16_cifar10", "images_seen": 128, **config}
+        self.history = pd.DataFrame({"epoch": range(1, epochs_done + 1), "accuracy": 0.5})
+
+
+NOTEBOOK_RUN = Run()  # the notebook's own run that the experiments are checked against
+
+
+def one_cycle_right(step, total_steps, peak_lr):
+    """Right, written differently: warm-up by interpolation, the cosine with math."""
+    warm = int(0.15 * total_steps)
+    if step < warm:
+        return float(np.interp(step, [0, warm], [peak_lr / 25, peak_lr]))
+    t = (step - warm) / (total_steps - warm)
+    return peak_lr * 0.0025 + (peak_lr - peak_lr * 0.0025) * (1 + math.cos(math.pi * t)) / 2
+
+
+def one_cycle_no_warmup(step, total_steps, peak_lr):
+    return peak_lr * (0.0025 + (1 - 0.0025) * 0.5 * (1 + math.cos(math.pi * step / total_steps)))
+
+
+def center_right(h):
+    h = np.asarray(h)
+    r, c = h.shape[0] // 4, h.shape[1] // 4
+    return h[r : h.shape[0] - r, c : h.shape[1] - c].sum() / h.sum()
+
+
+VGG13 = (64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
+VGG13_WRONG_ORDER = [64, "M", 64, 128, "M", 128, 256, "M", 256, 512, "M", 512, 512, "M", 512]
+
+# name -> (right answers written differently from the solution, [(wrong answer, word its hint must contain)])
+CASES = {
+    "mnist_val_images": ([np.int64(6000), 0.1 * 60_000], [(10000, "test set"), (6000.5, "whole"), ("6000", "number")]),
+    "report1_val_fraction": ([np.float32(0.25), 12_500 / 50_000], [(12500, "fraction"), (1 / 3, "over all")]),
+    "standardize": (
+        [lambda x, m, s: (x.astype("float32") / 255 - m) / s],
+        [(lambda x, m, s: (x - m) / s, "255"), (lambda x, m, s: x / 255.0, "subtract"), (lambda x, m, s: None, "None")],
     ),
-    "bottleneck_block": (lambda x, filters, stride=1: x, "0 parameters"),
-    "plain_block": (lambda x, filters, stride=1: None, "returns None"),
-    "plain_experiment": (type("R", (), {"config": {"model": "resnet18"}})(), "model='resnet18'"),
-    "inception_channels": (192, "input"),
-    "reduction_params": (153600, "1x1"),
-    "naive_inception": (lambda x, f1, f3, f5: layers.Conv2D(f1, 1)(x), "output shape"),
-    "inception_module": (lambda x, filters: 1 / 0, "ZeroDivisionError"),
-    "augment_experiment": (type("R", (), {"config": {"augment": "flip_crop"}})(), "augment='flip_crop'"),
-    "block3_pool_shape": ((8, 8, 256), "height and width"),
-    "gradcam_cell_pixels": (64, "per side"),
-    "center_share": (lambda h: 1 - h[8:24, 8:24].sum() / h.sum(), "border"),
+    "cifar_pixels": ([np.int32(3072), 32.0 * 32 * 3], [(1024, "channel"), (784, "MNIST")]),
+    "conv_params": ([np.int64(73856), 3 * 3 * 64 * 128 + 128.0], [(73728, "bias"), (576, "128"), (True, "number")]),
+    "vgg_final_shape": ([[1, 1, 512], np.array([1, 1, 512])], [((2, 2, 512), "height and width"), ((1, 512), "dim")]),
+    "vgg13_config": ([VGG13], [([64, "M", 128, "M"], "pools"), (VGG13_WRONG_ORDER, "order")]),
+    "vgg_loop": ([features_right], [(features_without_relu, "ReLU"), (features_valid, "output shape")]),
+    "budget_images": ([np.int64(9600), 8 * 1200.0], [(300, "batch of 32"), (1200, "8 passes")]),
+    "one_cycle_lr": ([one_cycle_right], [(lambda step, total, peak: peak, "step 0"), (one_cycle_no_warmup, "step 0")]),
+    "vgg11_experiment": (
+        [Run(model="vgg11", experiment=None, images_seen=999)],
+        [
+            (Run(model="vgg11", epochs_done=1), "stopped after 1 of its 2"),
+            (Run(model="vgg11", lr=3e-3), "also changes lr"),
+            (type("R", (), {"config": {"model": "vgg11"}})(), "train(...)"),
+            (Run(model="vgg13"), "model='vgg13'"),
+        ],
+    ),
+    "bottleneck_params": ([np.int64(71168)], [(69632, "batch norm"), (71168.5, "whole")]),
+    "stage_shape": (
+        [[16, 16, 128], np.array([16, 16, 128], dtype=np.int64)],
+        [((32, 32, 128), "height and width"), ((16.9, 16.2, 128), "whole numbers")],
+    ),
+    "basic_block": (
+        [basic_block_reversed],
+        [
+            (basic_block_relu_before_add, "after the addition"),
+            (basic_block_no_final_relu, "after the addition comes a ReLU"),
+            (plain_right, "nothing is added"),
+        ],
+    ),
+    "bottleneck_block": (
+        [bottleneck_right],
+        [(bottleneck_stride_on_1x1, "3x3"), (lambda x, filters, stride=1: x, "0 parameters")],
+    ),
+    "plain_block": (
+        [plain_right],
+        [
+            (plain_no_relu, "no ReLU"),
+            (plain_stride_second, "stride"),
+            (plain_with_shortcut, "shortcut"),
+            (lambda x, filters, stride=1: None, "returns None"),
+        ],
+    ),
+    "resnet34_layers": ([np.int64(34)], [(16, "blocks"), (33, "dense")]),
+    "cifar_resnet_depth": ([np.int16(56), 6 * 9 + 2.0], [(54, "stem"), (27, "blocks")]),
+    "deeper_plain_prediction": (["Plain-56", " plain56 "], [("plain20", "optimiser"), ("resnet56", "answer one of")]),
+    "plain20_run": (
+        [Run(model="plain20")],
+        [(Run(model="plain56"), "model='plain56'"), (Run(model="plain20", epochs_done=0), "stopped")],
+    ),
+    "plain56_run": (
+        [Run(model="plain56", experiment=None)],
+        [(Run(model="plain56", augment="none"), "also changes augment"), (Run(model="plain20"), "plain56")],
+    ),
+    "inception_channels": ([np.int64(256)], [(192, "input"), (320, "reductions")]),
+    "reduction_params": ([np.int64(15872), 192 * 16 + 5 * 5 * 16 * 32.0], [(153600, "1x1"), (12800, "192 x 16")]),
+    "naive_inception": ([naive_right], [(naive_without_relu, "ReLU"), (naive_pool_first, "order")]),
+    "inception_module": (
+        [inception_right],
+        [(inception_without_pool_projection, "output shape"), (lambda x, filters: 1 / 0, "ZeroDivisionError")],
+    ),
+    "augment_experiment": (
+        [Run(augment="none")],
+        [
+            (Run(augment="flip_crop"), "augment='flip_crop'"),
+            (Run(augment="none", epochs=3, epochs_done=3), "also changes epochs"),
+        ],
+    ),
+    "block3_pool_shape": ([[4, 4, 256]], [((8, 8, 256), "height and width"), ((4.0, 4.5, 256), "whole numbers")]),
+    "gradcam_cell_pixels": ([np.int64(8), 32 / 4], [(64, "per side"), (4, "how many image pixels")]),
+    "center_share": (
+        [center_right],
+        [(lambda h: 1 - center_right(h), "border"), (lambda h: h[8:24, 8:24].sum(), "more than 1")],
+    ),
 }
 
 
-def test_every_exercise_has_a_wrong_answer_case():
-    assert set(WRONG) == set(EXERCISES)
+def test_every_exercise_has_right_and_wrong_answers():
+    assert set(CASES) == set(EXERCISES) - {"gradcam"}  # gradcam needs a trained run: test_gradcam_exercise_*
+    for name, (right, wrong) in CASES.items():
+        assert len(right) >= 1 and len(wrong) >= 2, name
 
 
-@pytest.mark.parametrize("name", sorted(WRONG))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_wrong_answers_get_a_hint_that_names_what_is_off(name, capsys):
-    keras.backend.clear_session()
-    answer, word = WRONG[name]
-    assert not check(name, answer)
-    out = capsys.readouterr().out
-    assert out.startswith(f"[try again] {name}: ") and out.count("\n") == 1, out
-    assert word in out, out
+    for answer, word in CASES[name][1]:
+        keras.backend.clear_session()
+        assert not check(name, answer, against=NOTEBOOK_RUN if EXERCISES[name].compare else None)
+        out = capsys.readouterr().out
+        assert out.startswith(f"[try again] {name}: ") and out.count("\n") == 1, out
+        assert word in out, (word, out)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_right_answers_written_differently_pass(name, capsys):
+    for answer in CASES[name][0]:
+        keras.backend.clear_session()
+        verdict = check(name, answer, against=NOTEBOOK_RUN if EXERCISES[name].compare else None)
+        assert verdict, capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_unanswered_exercises_fail_politely(name, capsys):
-    assert not check(name, ...)
+    assert not check(name, ..., against=NOTEBOOK_RUN)
     assert (
         capsys.readouterr().out
         == f"[not answered] {name}: replace the ... with your answer, then run the cell again.\n"
     )
 
 
-def test_known_right_answers_pass(capsys):
-    """The judges accept the right answers (the notebooks' own solutions pass in the smoke run's notebooks)."""
-    from helpers.models.googlenet import inception
-    from helpers.models.resnet import basic_block
-    from helpers.models.vgg import CFG
+def test_an_experiment_check_needs_the_notebooks_run():
+    with pytest.raises(TypeError, match="against"):
+        check("vgg11_experiment", Run(model="vgg11"))
 
-    def features(x, cfg):
-        for v in cfg:
-            x = layers.MaxPooling2D(2)(x) if v == "M" else layers.Conv2D(v, 3, padding="same", activation="relu")(x)
-        return x
 
-    def standardize(x, mean, std):
-        return (x / 255.0 - mean) / std
-
-    def one_cycle_lr(step, total_steps, peak_lr):
-        warm = int(total_steps * 0.15)
-        if step < warm:
-            return peak_lr / 25 + (peak_lr - peak_lr / 25) * step / warm
-        t = (step - warm) / (total_steps - warm)
-        return peak_lr * (0.0025 + (1 - 0.0025) * 0.5 * (1 + np.cos(np.pi * t)))
-
-    right = {
-        "mnist_val_images": 6000,
-        "report1_val_fraction": 0.25,
-        "cifar_pixels": 32 * 32 * 3,
-        "standardize": standardize,
-        "conv_params": 73856,
-        "vgg_final_shape": (1, 1, 512),
-        "vgg13_config": list(CFG["vgg13"]),
-        "vgg_loop": features,
-        "one_cycle_lr": one_cycle_lr,
-        "budget_images": 8 * 1200,
-        "bottleneck_params": 71168,
-        "stage_shape": (16, 16, 128),
-        "resnet34_layers": 34,
-        "plain_block": lambda x, filters, stride=1: basic_block(x, filters, stride, shortcut=False, name="s"),
-        "basic_block": lambda x, filters, stride=1: basic_block(x, filters, stride, name="s"),
-        "inception_channels": 256,
-        "reduction_params": 15872,
-        "inception_module": lambda x, filters: inception(x, filters, "s"),
-        "vgg11_experiment": type("R", (), {"config": {"model": "vgg11"}})(),
-        "block3_pool_shape": (4, 4, 256),
-        "gradcam_cell_pixels": 8,
-        "center_share": lambda h: (
-            h[h.shape[0] // 4 : -(h.shape[0] // 4), h.shape[1] // 4 : -(h.shape[1] // 4)].sum() / h.sum()
-        ),
-    }
-    for name, answer in right.items():
-        keras.backend.clear_session()
-        assert check(name, answer), capsys.readouterr().out
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_every_notebook_ends_with_a_questionnaire_and_its_model_answers(name):
+    """5-10 "why / what if" questions, as fastbook ends its chapters; the answers between the solution markers."""
+    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
+    tagged = [c for c in cells if "questionnaire" in c["metadata"].get("tags", [])]
+    assert [c["cell_type"] for c in tagged] == ["markdown", "markdown"] and tagged[-1] is cells[-1]
+    questions, answers = ("".join(c["source"]) for c in tagged)
+    asked = re.findall(r"^(\d+)\. .*\?", questions, re.M)
+    assert 5 <= len(asked) <= 10 and asked == [str(i) for i in range(1, len(asked) + 1)]
+    inside = answers.split(BEGIN)[1].split(END)[0]
+    assert re.findall(r"^(\d+)\. ", inside, re.M) == asked  # one model answer a question
+    assert student_source(answers, markdown=True) == f"**Model answers**\n\n{MARKDOWN_STUB}"
 
 
 def test_student_source_replaces_solutions_by_stubs():
@@ -171,18 +353,16 @@ def test_student_version_command_writes_notebooks_without_solutions(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in tmp_path.glob("*.ipynb"))
-    assert names == [
-        "01_data_loading.ipynb",
-        "02_vgg.ipynb",
-        "03_resnet.ipynb",
-        "04_googlenet.ipynb",
-        "06_what_cnns_see.ipynb",
-    ]
+    assert names == sorted(NOTEBOOK_NAMES)
+    with_code = {e.notebook for e in EXERCISES.values() if e.kind != "shown"}
     for name in names:
-        code = "\n".join(
-            "".join(c["source"]) for c in json.loads((tmp_path / name).read_text())["cells"] if c["cell_type"] == "code"
-        )
-        assert BEGIN not in code and END not in code and "= ...  # your answer" in code
+        cells = json.loads((tmp_path / name).read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells)
+        markers = [line for line in text.splitlines() if line.strip() in (BEGIN, END)]
+        assert not markers, name  # no solution left, in code or in Markdown
+        assert ("= ...  # your answer" in text) == (name in with_code), name
+        answers = [c for c in cells if "questionnaire" in c["metadata"].get("tags", [])][-1]
+        assert "".join(answers["source"]) == f"**Model answers**\n\n{MARKDOWN_STUB}", name
     assert write_student_version([NOTEBOOKS / "02_vgg.ipynb"], tmp_path / "x")[0].is_file()
 
 

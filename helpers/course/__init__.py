@@ -22,6 +22,7 @@ from helpers.data import (  # noqa: E402
 from helpers.environment import in_colab, resolve_output_dir, setup  # noqa: E402
 from helpers.evaluation import (  # noqa: E402
     NoRunError,
+    activation_model,
     classification_report_frame,
     evaluate_run,
     feature_maps,
@@ -29,6 +30,8 @@ from helpers.evaluation import (  # noqa: E402
     first_conv,
     gradcam,
     gradcam_layer,
+    gradient,
+    logits_model,
     most_active_channels,
     open_run,
     plain_residual_pairs,
@@ -64,6 +67,9 @@ from helpers.runs import RunDir, finished_runs  # noqa: E402
 from helpers.training import RECIPES, make_config, tensorboard_help, train  # noqa: E402
 
 __all__ = [
+    "activation_model",
+    "gradient",
+    "logits_model",
     "CFG",
     "DATASET_NAMES",
     "EXERCISES",

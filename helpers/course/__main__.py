@@ -9,7 +9,7 @@ from pathlib import Path
 
 from helpers.course.exercises import EXERCISES
 from helpers.course.student import write_student_version
-from helpers.experiments import notebook_path
+from helpers.experiments import NOTEBOOKS, notebook_path
 
 
 def main(argv=None) -> int:
@@ -23,7 +23,7 @@ def main(argv=None) -> int:
         for e in EXERCISES.values():
             print(f"{e.notebook:26s} {e.kind:10s} {e.name}")
         return 0
-    names = sorted({e.notebook for e in EXERCISES.values()})
+    names = sorted(NOTEBOOKS.values())  # every notebook: exercises, questionnaires
     written = write_student_version([notebook_path(n) for n in names], Path(args.out_dir))
     print(f"student version of {len(written)} notebooks in {args.out_dir}/: {', '.join(p.name for p in written)}")
     return 0

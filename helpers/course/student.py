@@ -1,5 +1,6 @@
 """The student version of the notebooks: every solution block between nbgrader's markers becomes its stub
-(``name = ...`` for an assignment; the signature, docstring and ``...`` for a function)."""
+(``name = ...`` for an assignment; the signature, docstring and ``...`` for a function; in a Markdown cell, the model
+answers of a questionnaire, a line that asks for the student's own)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,11 @@ def _stub(block: str) -> str:
     return "\n".join(lines)
 
 
-def student_source(source: str) -> str:
-    """A code cell's source with every solution block replaced by its stub."""
+MARKDOWN_STUB = "*Your answers:*"
+
+
+def student_source(source: str, markdown: bool = False) -> str:
+    """A cell's source with every solution block replaced by its stub (``markdown``: by ``MARKDOWN_STUB``)."""
     out, block, inside = [], [], False
     for line in source.splitlines():
         if line.strip() == BEGIN:
@@ -39,7 +43,7 @@ def student_source(source: str) -> str:
         elif line.strip() == END:
             if not inside:
                 raise ValueError(f"{END} without {BEGIN}")
-            out.append(_stub("\n".join(block)))
+            out.append(MARKDOWN_STUB if markdown else _stub("\n".join(block)))
             inside = False
         elif inside:
             block.append(line)
@@ -57,10 +61,9 @@ def write_student_version(notebooks: list[Path], out_dir: Path) -> list[Path]:
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
         for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                text = "".join(cell["source"])
-                if BEGIN in text:
-                    cell["source"] = student_source(text).splitlines(keepends=True)
+            text = "".join(cell["source"])
+            if cell["cell_type"] in ("code", "markdown") and BEGIN in text:
+                cell["source"] = student_source(text, cell["cell_type"] == "markdown").splitlines(keepends=True)
         target = out_dir / path.name
         target.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append(target)

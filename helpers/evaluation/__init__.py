@@ -9,12 +9,20 @@ from helpers.environment import import_keras_quietly
 
 import_keras_quietly()  # before any module here imports Keras (TensorFlow's start-up lines go nowhere)
 
-from helpers.evaluation.graph import cut_layers, first_conv, gradcam_layer, stage_layers  # noqa: E402
+from helpers.evaluation.graph import (  # noqa: E402
+    activation_model,
+    cut_layers,
+    first_conv,
+    gradcam_layer,
+    logits_model,
+    stage_layers,
+)
 from helpers.evaluation.interpret import (  # noqa: E402
     feature_maps,
     filter_images,
     filter_patterns,
     gradcam,
+    gradient,
     most_active_channels,
     overlay,
     untrained_model,
@@ -33,6 +41,9 @@ from helpers.evaluation.speed import count_flops, inference_throughput  # noqa: 
 from helpers.evaluation.trained import NoRunError, OpenedRun, best_run, open_run, plain_residual_pairs  # noqa: E402
 
 __all__ = [
+    "activation_model",
+    "gradient",
+    "logits_model",
     "REPORT_COLUMNS",
     "NoRunError",
     "OpenedRun",

@@ -96,8 +96,9 @@ def most_active_channels(maps: np.ndarray, k: int) -> list[int]:
 # ------------------------------------------------------------------------------------------ Grad-CAM
 
 
-def gradcam(model, images, classes=None, layer: str | None = None) -> np.ndarray:
-    """Grad-CAM heatmaps (N, H, W) in [0, 1] at the input's size (Selvaraju et al., 2017).
+def gradcam(model, images, classes=None, layer: str | None = None, upsample: bool = True) -> np.ndarray:
+    """Grad-CAM heatmaps (N, H, W) in [0, 1] at the input's size (Selvaraju et al., 2017); ``upsample=False``:
+    at the layer's own size (h, w).
 
     The gradient of each image's class score (``classes``; None: the predicted class) with respect to the maps of
     ``layer`` (None: ``gradcam_layer``), averaged over positions, weighs the maps' channels; the weighted sum,
@@ -114,6 +115,8 @@ def gradcam(model, images, classes=None, layer: str | None = None) -> np.ndarray
     weights = grads.mean(axis=(1, 2), keepdims=True)
     cam = np.maximum((maps * weights).sum(-1), 0.0)
     cam = cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
+    if not upsample:
+        return cam
     size = tuple(int(d) for d in model.input.shape[1:3])
     return np.asarray(ops.image.resize(cam[..., None], size, interpolation="bilinear"))[..., 0].clip(0, 1)
 

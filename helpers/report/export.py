@@ -88,8 +88,11 @@ def report_facts(profile: str) -> dict:
     }
 
 
-def _prepare(nb_path: Path, title: str, facts: dict | None):
+def _prepare(nb_path: Path, title: str, facts: dict | None, report: bool = True):
+    """The notebook to export, titled; as a report (code hidden), without the student's questionnaire."""
     nb = nbformat.read(nb_path, as_version=4)
+    if report:
+        nb.cells = [c for c in nb.cells if "questionnaire" not in c.get("metadata", {}).get("tags", [])]
     nb.metadata["title"] = title
     nb.metadata["subtitle"] = "VGG, ResNet and GoogLeNet on MNIST and CIFAR-10"
     if facts:
@@ -129,7 +132,7 @@ def export_pdf(nb_path: Path, out_path: Path, title: str, facts: dict | None = N
     exporter.latex_count = 3  # table of contents needs the extra pass
     try:
         pdf, _ = exporter.from_notebook_node(
-            _prepare(nb_path, title, facts), resources={"metadata": {"path": str(nb_path.parent)}}
+            _prepare(nb_path, title, facts, report=hide_code), resources={"metadata": {"path": str(nb_path.parent)}}
         )
     except LatexFailed as e:
         raise ReportError(f"LaTeX failed on {nb_path}:\n{_latex_errors(e.output)}") from None

@@ -11,8 +11,9 @@ Each exercise ends a notebook section and has a check in the next line or cell::
 (a shape, a parameter count, a value), or ``[not answered]`` while the answer is still ``...``. It never raises,
 so a notebook with unsolved exercises still runs from top to bottom (JupyterLab, Colab and papermill alike).
 
-Three kinds: *predict* (a number or a shape, then check), *code* (a function or a Keras block, checked against
-the kit's tested copy) and *experiment* (train with one change and compare with the reports' table).
+Three kinds: *predict* (a number, a shape or a choice, then check), *code* (a function or a Keras block, checked
+against the kit's tested copy by its outputs on the same weights and inputs) and *experiment* (train with one change
+from the notebook's own run, ``check(name, run, against=result)``, and compare).
 
 The notebooks hold the solutions between nbgrader's markers. ``python -m helpers.course student [DIR]``
 writes the student version: each solution block becomes its stub (``name = ...`` for an assignment, the
@@ -71,8 +72,9 @@ def _unwritten(answer) -> bool:
     )
 
 
-def check(name: str, answer) -> Verdict:
-    """Check an exercise's answer: print [correct], [try again] with a hint, or [not answered]; true if right."""
+def check(name: str, answer, against=None) -> Verdict:
+    """Check an exercise's answer: print [correct], [try again] with a hint, or [not answered]; true if right.
+    ``against``: what an experiment or a piece of code is checked with (the notebook's own run)."""
     if name not in EXERCISES:
         print(f"[unknown exercise] {name!r}; exercises: {', '.join(EXERCISES)}")
         return Verdict(False)
@@ -80,8 +82,10 @@ def check(name: str, answer) -> Verdict:
     if answer is Ellipsis or _unwritten(answer):
         print(f"[not answered] {name}: replace the ... with your answer, then run the cell again.")
         return Verdict(False)
+    if exercise.compare and against is None:
+        raise TypeError(f"check({name!r}, ...) needs against=<this notebook's run> to compare with")
     try:
-        problem = exercise.judge(answer)
+        problem = exercise.judge(answer, against) if exercise.compare else exercise.judge(answer)
     except Exception as e:  # the student's code failed inside the check: say so, never crash the notebook
         problem = f"your code raised {type(e).__name__}: {e}"
     if problem:

@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
-from helpers.course.judges import Exercise, number, standardize
+import numpy as np
+
+from helpers.course.judges import Exercise, number
+
+
+def standardize(answer):
+    """The student's standardize(images, mean, std) against (x / 255 - mean) / std on random pixels."""
+    if not callable(answer):
+        return f"expected a function standardize(images, mean, std), got {answer!r}"
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    mean, std = np.array([0.5, 0.4, 0.3]), np.array([0.25, 0.2, 0.15])
+    got = answer(x, mean, std)
+    if got is None:
+        return "your function returns None"
+    got = np.asarray(got, dtype=np.float64)
+    want = (x / 255.0 - mean) / std
+    if got.shape != want.shape:
+        return f"shape {got.shape}, expected {want.shape}: normalise every pixel, keep the shape"
+    if np.allclose(got, (x - mean) / std, atol=1e-3):
+        return "divide the pixels by 255 first: mean and std are measured on values in [0, 1]"
+    if np.allclose(got, x / 255.0, atol=1e-3):
+        return "that is the pixels scaled to [0, 1]: now subtract each channel's mean and divide by its std"
+    if np.allclose(got, x / 255.0 / std - mean, atol=1e-3):
+        return "the order: subtract the mean first, then divide by the standard deviation"
+    if not np.allclose(got, want, atol=1e-3):
+        return "values are off: subtract the mean of each channel, then divide by its standard deviation"
+    return None
+
 
 NOTEBOOK = "01_data_loading.ipynb"
 

@@ -2,9 +2,100 @@
 
 from __future__ import annotations
 
-from helpers.course.judges import Exercise, center_share, number, shape
+import math
+
+import numpy as np
+from keras import ops
+
+from helpers.course.judges import Exercise, number, shape
+from helpers.evaluation import gradcam, gradcam_layer
+from helpers.evaluation.graph import activation_model, logits_model
+from helpers.evaluation.interpret import gradient
 
 NOTEBOOK = "06_what_cnns_see.ipynb"
+
+
+def center_share_of(heatmap) -> float:
+    """The share of a heatmap's mass in the middle half of the image (rows and columns H//4 to H - H//4)."""
+    h = np.asarray(heatmap, dtype=float)
+    rows, cols = h.shape[0] // 4, h.shape[1] // 4
+    return float(h[rows : h.shape[0] - rows, cols : h.shape[1] - cols].sum() / h.sum())
+
+
+def center_share(answer):
+    """The student's center_share(heatmap) against center_share_of on four heatmaps."""
+    if not callable(answer):
+        return f"expected a function center_share(heatmap), got {answer!r}"
+    corner, middle = np.zeros((32, 32)), np.zeros((32, 32))
+    corner[:4, :4], middle[14:18, 14:18] = 1, 1
+    cases = {
+        "a uniform 32x32 heatmap": np.ones((32, 32)),
+        "a heatmap lit only in its top-left corner": corner,
+        "a heatmap lit only in the middle": middle,
+        "a random 28x28 heatmap": np.random.default_rng(0).random((28, 28)),
+    }
+    for what, heat in cases.items():
+        got, want = answer(heat.copy()), center_share_of(heat)
+        if got is None:
+            return "your center_share returns None: end it with `return` and the share"
+        if math.isclose(float(got), want, abs_tol=1e-6):
+            continue
+        if math.isclose(float(got), 1 - want, abs_tol=1e-6):
+            return f"for {what} you give {float(got):.3f}: that is the border's share, not the middle's"
+        if float(got) > 1:
+            return f"for {what} you give {float(got):.3f}, more than 1: divide by the whole heatmap's sum"
+        return (
+            f"for {what} you give {float(got):.3f}, expected {want:.3f} (the middle: rows and columns H//4 to H - H//4)"
+        )
+    return None
+
+
+def _maps_and_gradients(model, images, layer):
+    """A layer's maps for ``images`` and the gradient of each image's predicted-class score with respect to them."""
+    maps = np.asarray(activation_model(model, layer)(images, training=False))
+    head = logits_model(model, layer)
+    pick = ops.one_hot(np.asarray(head(maps, training=False)).argmax(-1), head.output.shape[-1])
+    return maps, gradient(lambda a: ops.sum(head(a, training=False) * pick, axis=-1), maps)[1]
+
+
+def _normalised(cam):
+    return cam / np.maximum(np.abs(cam).max(axis=(1, 2), keepdims=True), 1e-12)
+
+
+def gradcam_code(answer, against):
+    """The student's gradcam(model, images, layer) against the kit's, on the run's own model and test images."""
+    if not callable(answer):
+        return f"expected a function gradcam(model, images, layer), got {answer!r}"
+    if against.x_test is None:
+        return f"this run's test images cannot be reloaded here ({against.note}), so there is nothing to check on"
+    model, images = against.model, against.inputs(against.x_test[:4])
+    layer = gradcam_layer(model)
+    want = gradcam(model, images, layer=layer, upsample=False)
+    got = answer(model, images, layer)
+    if got is None:
+        return "your gradcam returns None: return the heatmaps, one (h, w) map per image"
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != want.shape:
+        return f"heatmaps of shape {got.shape}, expected {want.shape}: one map per image, at the layer's size"
+    if np.allclose(got, want, atol=1e-3):
+        return None
+    maps, grads = _maps_and_gradients(model, images, layer)
+    mistakes = {
+        "keep only the positive part (a ReLU on the weighted sum): negative evidence is for other classes": _normalised(
+            (maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1)
+        ),
+        "weigh each channel by its gradient *averaged over the positions*, not position by position": _normalised(
+            np.maximum((maps * grads).sum(-1), 0)
+        ),
+        "divide each map by its own maximum, so that it lies in [0, 1]": np.maximum(
+            (maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1), 0
+        ),
+    }
+    for hint, wrong in mistakes.items():
+        if np.allclose(got, wrong, atol=1e-3):
+            return hint
+    return f"your maps differ from the kit's by up to {np.abs(got - want).max():.3f}: check each step of Grad-CAM"
+
 
 EXERCISES = [
     Exercise(
@@ -27,6 +118,15 @@ EXERCISES = [
             },
         ),
         "32 / 4 = 8: each cell stands for an 8x8 patch, so on small images Grad-CAM can only say roughly where.",
+    ),
+    Exercise(
+        "gradcam",
+        NOTEBOOK,
+        "code",
+        gradcam_code,
+        "Maps, the gradient of the class score averaged over positions as channel weights, their weighted sum, "
+        "its positive part, scaled to [0, 1]: Grad-CAM, the same maps as the kit's.",
+        compare=True,
     ),
     Exercise(
         "center_share",

@@ -12,7 +12,8 @@ PNG in JupyterLab, Colab and the PDF report). Drawings use inches: one axes span
 
 from helpers.figures.diagrams.googlenet import googlenet_figure
 from helpers.figures.diagrams.graphs import draw_graph, inception_figure, residual_blocks_figure
-from helpers.figures.diagrams.networks import plain_vs_residual_figure, resnet_stages_figure, vgg_figure
+from helpers.figures.diagrams.networks import vgg_figure
+from helpers.figures.diagrams.resnets import plain_vs_residual_figure, resnet_stages_figure
 from helpers.figures.diagrams.splits import split_figure
 
 __all__ = [
