@@ -210,14 +210,18 @@ def setup(seed: int = 0, deterministic: bool = False) -> dict:
 
 
 def resolve_output_dir(
-    output_dir: str = "", use_drive: bool = False, drive_folder: str = "cnn-course-kit", mount: str = "/content/drive"
+    output_dir: str = "", use_drive: bool | None = None, drive_folder: str = "cnn-course-kit", mount: str | None = None
 ) -> str:
     """Where runs go: ``output_dir`` as given, or (``""``) the kit's one folder (``default_output_dir``).
 
-    On Colab with ``use_drive``: Google Drive is mounted and the folder put there (``MyDrive/cnn-course-kit/``), so
-    run directories (and their per-epoch backups) survive a disconnect and every notebook finds them.
+    On Colab with ``use_drive`` (None, the default: on Colab, yes) Google Drive is mounted (Colab asks for access
+    once per session) and the folder put there (``MyDrive/cnn-course-kit/``): each notebook opened from its badge
+    runs on a machine of its own, and the Drive is where their runs meet; runs (and their per-epoch backups) also
+    survive a disconnect. ``mount``: where Colab mounts the Drive (``$CNN_KIT_DRIVE_MOUNT`` or /content/drive).
     """
     path = Path(output_dir).expanduser() if output_dir else default_output_dir()
+    if use_drive is None:
+        use_drive = in_colab()
     if not use_drive:
         return str(path)
     if not in_colab():
@@ -225,8 +229,13 @@ def resolve_output_dir(
         return str(path)
     from google.colab import drive  # exists on Colab only
 
-    mount = Path(mount)
+    mount = Path(mount or os.environ.get("CNN_KIT_DRIVE_MOUNT", "/content/drive"))
     if not (mount / "MyDrive").is_dir():
+        print(
+            "Google Drive: Colab asks for access now (choose your account, allow); the runs of every notebook "
+            "meet there. Refuse it, or set use_drive = False, to keep them on this machine.",
+            flush=True,
+        )
         drive.mount(str(mount))
     path = mount / "MyDrive" / drive_folder / path.name
     path.mkdir(parents=True, exist_ok=True)

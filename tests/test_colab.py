@@ -2,6 +2,7 @@
 
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,76 @@ def test_without_gpu_setup_says_how_to_make_a_short_run(capsys):
     environment.setup(0)
     out = capsys.readouterr().out
     assert "epochs=2" in out and "train_size=2000" in out
+
+
+# --- the path a student follows from the badges: every notebook on a fresh machine, only the Drive shared -------
+
+FAKE_COLAB_CELL = """import pathlib
+import sys
+import types
+
+colab, drive = types.ModuleType("google.colab"), types.ModuleType("google.colab.drive")
+drive.mount = lambda path: pathlib.Path(path, "MyDrive").mkdir(parents=True, exist_ok=True)
+colab.drive = drive
+sys.modules.update({"google.colab": colab, "google.colab.drive": drive})
+from helpers.environment import setup"""
+
+
+def outputs_text(nb) -> str:
+    return "".join(
+        "".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/markdown", ""))
+        for c in nb.cells
+        for o in c.get("outputs", [])
+    )
+
+
+@pytest.mark.slow
+def test_the_badge_path_works_with_a_fresh_machine_per_notebook(tmp_path, monkeypatch):
+    """A student opens 03 from its badge and trains; then 05 and 06, each from its own badge, each on a fresh Colab
+    machine with its own empty disk: with the defaults they find the run on the student's Google Drive. (Each
+    notebook's first cell, which installs the kit on Colab, here only makes the kernel look like Colab's.)"""
+    import nbformat
+    import papermill
+
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    monkeypatch.setenv("CNN_KIT_DRIVE_MOUNT", str(tmp_path / "drive"))  # the one thing machines share
+
+    def on_a_fresh_machine(name: str, params: dict) -> str:
+        machine = tmp_path / name.split("_")[0]
+        machine.mkdir()
+        monkeypatch.setenv("CNN_KIT_OUTPUT_DIR", str(machine / "outputs"))  # its own local disk
+        nb = nbformat.read(notebooks / name, as_version=4)
+        next(c for c in nb.cells if c.cell_type == "code").source = FAKE_COLAB_CELL
+        nbformat.write(nb, machine / name)
+        done = papermill.execute_notebook(
+            str(machine / name),
+            str(machine / "executed.ipynb"),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(machine),
+            progress_bar=False,
+        )
+        return outputs_text(done)
+
+    trained = on_a_fresh_machine(
+        "03_resnet.ipynb",
+        {
+            "model": "resnet20",
+            "synthetic": True,
+            "epochs": 1,
+            "train_size": 64,
+            "val_size": 32,
+            "test_size": 64,
+            "batch_size": 32,
+            "experiment_exercises": False,
+            "progress": "epoch",
+        },
+    )
+    on_drive = tmp_path / "drive" / "MyDrive" / "cnn-course-kit" / "outputs" / "runs" / "resnet20_cifar10_best"
+    assert "Colab asks for access now" in trained and (on_drive / "metrics.json").is_file()
+    assert not (tmp_path / "03" / "outputs").exists()  # nothing left on the machine that goes away
+    appendix = on_a_fresh_machine("05_evaluation_appendix.ipynb", {"build_pdf": False})  # the defaults otherwise
+    assert "1 finished run(s)" in appendix and "resnet20_cifar10_best" in appendix
+    assert "runs missing" not in appendix and "not finished" not in appendix  # nothing listed it never meant to run
+    seeing = on_a_fresh_machine("06_what_cnns_see.ipynb", {})
+    assert "resnet20_cifar10_best: resnet20 on cifar10" in seeing and "No finished run" not in seeing

@@ -38,6 +38,29 @@ def test_smoke_profile_runs_every_notebook(smoke):
     print(proc.stdout[-1500:])
 
 
+def test_the_console_says_where_the_logs_are_how_long_it_will_take_and_how_far_it_is(smoke):
+    """The first lines: where each run's log is, the estimate for this machine; then a line per epoch of every
+    training run (not a terminal: no bars), and at the end each run's time beside its estimate."""
+    out, proc, _ = smoke
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith(f"Logs: {out / 'logs'}/<experiment>.log") and lines[1].startswith("Profile smoke: ")
+    assert lines[2].startswith("Estimated time on this machine: ") and "GFLOP/s" in lines[2]
+    first_start = next(i for i, line in enumerate(lines) if ": started (" in line)
+    assert first_start > 2
+    training = [e.name for e in experiments_for("smoke") if markers.is_training(e)]
+    for name in training:
+        assert any(line.startswith(f"  {name}: epoch 1/1, val_accuracy ") and "the job ~" in line for line in lines)
+    table = lines[lines.index("Time on this machine, estimated vs actual") + 1 :]
+    rows = [
+        line.split()
+        for line in table[1:]
+        if line.strip() and line.split()[0] in {e.name for e in experiments_for("smoke")}
+    ]
+    estimated, actual = sum(float(r[1]) for r in rows), sum(float(r[2]) for r in rows)
+    assert len(rows) == len(experiments_for("smoke")), table
+    assert 0.5 <= actual / estimated <= 2, f"the estimate was {estimated:.0f} s, the smoke run took {actual:.0f} s"
+
+
 def test_smoke_runs_write_complete_run_directories(smoke):
     out, _, _ = smoke
     for exp in experiments_for("smoke"):

@@ -41,8 +41,9 @@ def best_run(output_dir) -> str:
         found = ", ".join(f"{r.run_name} ({r.status})" for r in runs.itertuples()) or "nothing"
         raise NoRunError(
             f"No finished run to look into in {folder} (found: {found}). Train one first: run "
-            "02_vgg.ipynb, 03_resnet.ipynb or 04_googlenet.ipynb, or `python run_all.py --profile "
-            "smoke`, then run this notebook again."
+            "02_vgg.ipynb, 03_resnet.ipynb or 04_googlenet.ipynb (on Colab from its badge, with use_drive: its "
+            "runs reach this notebook through your Google Drive), or `python run_all.py --profile smoke`, then "
+            "run this notebook again."
         )
     return str(usable.sort_values("test_accuracy", ascending=False, kind="stable")["run_name"].iloc[0])
 

@@ -84,13 +84,16 @@ def experiments_for(profile: str, pattern: str | None = None) -> list[Experiment
     return chosen
 
 
-def parameters_for(experiment: Experiment, profile: str, output_dir: str, data_dir: str | None = None) -> dict:
-    """Notebook parameters of one experiment under a profile (what run_all passes to papermill)."""
+def parameters_for(
+    experiment: Experiment, profile: str, output_dir: str, data_dir: str | None = None, seed: int | None = None
+) -> dict:
+    """Notebook parameters of one experiment under a profile (what run_all passes to papermill); ``seed`` (None:
+    each notebook's own, 0) seeds every split, initialisation, shuffle and augmentation (run_all.py --seed)."""
     prof = PROFILES[profile]
     if experiment.notebook == NOTEBOOKS["appendix"]:
         return {"output_dir": output_dir, "profile": profile, "build_pdf": False}  # run_all builds it (--pdf)
     if experiment.notebook == NOTEBOOKS["interpret"]:
-        return {"output_dir": output_dir}
+        return {"output_dir": output_dir, **({} if seed is None else {"seed": seed})}
     kind = "data" if experiment.notebook == NOTEBOOKS["data"] else "train"
     params = {**experiment.params, **prof[kind], "output_dir": output_dir}
     if kind == "train":
@@ -99,6 +102,8 @@ def parameters_for(experiment: Experiment, profile: str, output_dir: str, data_d
         params.update(experiment=experiment.name, run_name=experiment.name, progress="epoch")
     if data_dir and not params.get("synthetic"):
         params["data_dir"] = data_dir
+    if seed is not None:
+        params["seed"] = seed
     return params
 
 

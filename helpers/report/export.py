@@ -79,7 +79,7 @@ def report_facts(profile: str) -> dict:
     return {
         "Date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "Git commit": git_commit(),
-        "Profile": profile,
+        "Profile": profile or "none (the runs found)",
         "Hardware": accel,
         "TensorFlow / Keras": f"{v['tensorflow']} / {v['keras']}",
         "Keras backend": v.get("keras_backend", "tensorflow"),
@@ -205,7 +205,7 @@ def install_tex() -> bool:
     return xelatex_available()
 
 
-def make_pdf(output_dir: str = "", use_drive: bool = False, profile: str = "full", download: bool | None = None):
+def make_pdf(output_dir: str = "", use_drive: bool | None = None, profile: str = "", download: bool | None = None):
     """Your report as a PDF, from a notebook (Colab too) or a script: runs the evaluation appendix afresh over every
     run in the outputs folder, exports it to ``report.html`` and ``report.pdf`` there, and on Colab offers the PDF
     for download. Installs TeX first on Colab when it is missing; elsewhere says how. Returns the PDF's path or None.

@@ -49,10 +49,13 @@ def _profile(text: str) -> str:
     return text
 
 
-def _jobs(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise UsageError(f"--jobs {text!r}: expected a whole number >= 1.")
-    return int(text)
+def _whole(option: str, minimum: int):
+    def whole(text: str) -> int:
+        if not text.isdigit() or int(text) < minimum:
+            raise UsageError(f"{option} {text!r}: expected a whole number >= {minimum}.")
+        return int(text)
+
+    return whole
 
 
 def _seconds(option: str, minimum: float, strict: bool):
@@ -82,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--profile", default="quick", type=_checked(_profile), help="smoke, quick (default) or full")
     p.add_argument("--list", action="store_true", help="list the profile's experiments and exit")
+    p.add_argument(
+        "--seed",
+        type=_checked(_whole("--seed", 0)),
+        help="seed every run's split, initial weights, shuffling and augmentation (default: the notebooks' 0); "
+        "another seed is another sample of the same experiment: give it its own --output-dir",
+    )
     p.add_argument("--only", metavar="PATTERN", help="run only experiments whose name matches (glob or substring)")
     p.add_argument(
         "--data-dir", type=_checked(_data_dir), help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)"
@@ -95,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--jobs",
         default=1,
-        type=_checked(_jobs),
+        type=_checked(_whole("--jobs", 1)),
         help="experiments to execute at once, each in its own process (default 1)",
     )
     p.add_argument("--force", action="store_true", help="rerun experiments that already finished")
@@ -168,7 +177,7 @@ def main(argv=None) -> int:
         share = [] if args.report_only else [e for e in selected if e is not appendix and in_shard(e, shard)]
         output_dir = Path(args.output_dir).resolve()
         data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
-        jobs = [(e, parameters_for(e, args.profile, str(output_dir), data_dir)) for e in share]
+        jobs = [(e, parameters_for(e, args.profile, str(output_dir), data_dir, args.seed)) for e in share]
         if args.list:
             for exp in share + ([appendix] if appendix else []):
                 print(f"{exp.name:42s} {exp.notebook:30s} {list_state(exp, output_dir)}")

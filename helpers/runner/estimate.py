@@ -115,3 +115,26 @@ class Estimate:
                 "--only PATTERN (a few experiments), or a GPU (README: On Google Colab; Performance)."
             )
         return lines
+
+
+# A free Colab T4: 65 TFLOP/s of float16 at its peak. Training 32x32 images reaches a fraction of it (the H200 reached
+# 6% of its float16 matmul rate on VGG-11, README "On a GPU"); the kit assumes a tenth for its T4 estimates.
+T4_FLOPS, T4_SHARE, T4_OVERHEAD_S = 65e12, 0.10, 120.0
+# What each notebook trains with its defaults (CIFAR-10, the `best` recipe: 30 epochs of 45,000 images), its
+# "run an experiment" exercises included (03: plain-20 and plain-56; 04: GoogLeNet again without augmentation).
+DEFAULT_TRAINING = {
+    "data": [],
+    "vgg": ["vgg16", "vgg11"],
+    "resnet": ["resnet18", "plain20", "plain56"],
+    "googlenet": ["googlenet", "googlenet"],
+    "appendix": [],
+    "interpret": [],
+}
+
+
+def t4_minutes(kind: str, epochs: int = 30, images: int = 45_000) -> float:
+    """A notebook's time on a free Colab T4 with its defaults, estimated from its models' FLOPs: every training
+    image costs three forward passes, at a tenth of the T4's float16 peak, plus two minutes of the rest (install,
+    download, building, evaluation)."""
+    flops = sum(3 * FORWARD_GFLOPS[m] * 1e9 * epochs * images for m in DEFAULT_TRAINING[kind])
+    return (flops / (T4_FLOPS * T4_SHARE) + T4_OVERHEAD_S) / 60

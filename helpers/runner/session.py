@@ -49,8 +49,9 @@ def make_report(output_dir: Path, profile: str, which: str) -> bool:
     return result.pdf_built
 
 
-def start_console(todo, appendix, args, output_dir: Path) -> Console:
-    """Say where the logs are and how long the job will take on this machine; the console that shows its progress."""
+def start_console(todo, appendix, args, output_dir: Path, headline: str) -> Console:
+    """Say where the logs are, what runs (``headline``) and how long the job will take on this machine; the console
+    that shows its progress."""
     report = appendix is not None and not args.no_report
     planned = list(todo) + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))] if report else [])
     estimate = Estimate(planned)
@@ -59,6 +60,7 @@ def start_console(todo, appendix, args, output_dir: Path) -> Console:
         f"notebooks: {output_dir / 'runs'}/<experiment>/notebook.ipynb",
         flush=True,
     )
+    print(headline, flush=True)
     for line in estimate.lines():
         print(line, flush=True)
     return Console(estimate.seconds, output_dir)
@@ -86,12 +88,11 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
             running = wait_for_others(selected, output_dir, args.wait, registration.path)
         else:
             share = f" (shard {shard[0]}/{shard[1]})" if shard else ""
-            print(
+            headline = (
                 f"Profile {args.profile}{share}: {len(jobs)} experiments, {len(todo)} to run, "
-                f"{len(jobs) - len(todo)} already finished; output in {output_dir}",
-                flush=True,
+                f"{len(jobs) - len(todo)} already finished; output in {output_dir}"
             )
-            console = start_console(todo, appendix, args, output_dir)
+            console = start_console(todo, appendix, args, output_dir, headline)
             outcome = run_jobs(todo, output_dir, n_jobs, args.timeout, since, who, console)
             running = []
             if appendix is None:
