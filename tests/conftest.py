@@ -103,6 +103,8 @@ LONGEST_FIRST = [
     "test_backends.py",
     "test_bench.py",
     "test_student_path.py",
+    "test_colab.py",
+    "test_exercises.py",
     "test_browser.py",
     "test_cluster.py",
     "test_notebooks_static.py",

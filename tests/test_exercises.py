@@ -17,6 +17,7 @@ from keras import layers
 from helpers.course.exercises import EXERCISES, check
 from helpers.course.student import BEGIN, END, MARKDOWN_STUB, student_source, write_student_version
 from helpers.experiments import NOTEBOOKS as NOTEBOOK_KINDS
+from helpers.models import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -423,3 +424,56 @@ def test_a_stub_function_of_the_student_version_is_not_answered(tmp_path, monkey
     verdict = check("standardize", module.forgot)
     assert not verdict and "returns None" in capsys.readouterr().out
     assert repr(verdict) == "False" and verdict._ipython_display_() is None
+
+
+def test_gradcam_exercise_checked_on_a_runs_own_model(capsys):
+    """The student's Grad-CAM against the kit's on a run's model and test images: right when written another way
+    (TensorFlow's own GradientTape), named mistakes when the ReLU, the averaging or the scaling is missing."""
+    import types
+
+    import tensorflow as tf
+
+    from helpers.evaluation.graph import activation_model, logits_model
+
+    rng = np.random.default_rng(0)
+    run = types.SimpleNamespace(
+        model=build_model("resnet20", (32, 32, 3)),
+        x_test=rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
+        note="",
+        inputs=lambda images: (np.asarray(images, np.float32) / 255.0 - 0.5) / 0.25,
+    )
+
+    def parts(model, images, layer):
+        maps = tf.convert_to_tensor(activation_model(model, layer)(images, training=False))
+        head = logits_model(model, layer)
+        with tf.GradientTape() as tape:
+            tape.watch(maps)
+            scores = head(maps, training=False)
+            picked = tf.reduce_max(scores, axis=-1)  # the predicted class's score
+        return maps.numpy(), tape.gradient(picked, maps).numpy()
+
+    def right(model, images, layer):
+        maps, grads = parts(model, images, layer)
+        cam = tf.nn.relu(tf.einsum("nhwc,nc->nhw", maps, grads.mean(axis=(1, 2)))).numpy()
+        return cam / cam.max(axis=(1, 2), keepdims=True)
+
+    def no_relu(model, images, layer):
+        maps, grads = parts(model, images, layer)
+        cam = (maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1)
+        return cam / np.abs(cam).max(axis=(1, 2), keepdims=True)
+
+    def not_averaged(model, images, layer):
+        maps, grads = parts(model, images, layer)
+        cam = np.maximum((maps * grads).sum(-1), 0)
+        return cam / cam.max(axis=(1, 2), keepdims=True)
+
+    def not_scaled(model, images, layer):
+        maps, grads = parts(model, images, layer)
+        return np.maximum((maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1), 0)
+
+    assert check("gradcam", right, against=run), capsys.readouterr().out
+    for wrong, word in ((no_relu, "positive part"), (not_averaged, "averaged"), (not_scaled, "maximum")):
+        assert not check("gradcam", wrong, against=run)
+        assert word in capsys.readouterr().out
+    run.x_test, run.note = None, "no network"
+    assert not check("gradcam", right, against=run) and "cannot be reloaded" in capsys.readouterr().out

@@ -62,7 +62,7 @@ MATRIX = [
     ("r2_googlenet_augment_mnist", "googlenet", "googlenet", "mnist", "report2", {"augment": "shift_rotate"},
      "Table III", 99.1, "",
      "GoogLeNet with data augmentation"),
-    ("r2_vgg16_cifar10", "vgg", "vgg16", "cifar10", "report2", {}, "Table IV", 78.6, "quick",
+    ("r2_vgg16_cifar10", "vgg", "vgg16", "cifar10", "report2", {}, "Table IV", 78.6, "",
      "VGG16"),
     ("r2_vgg11_cifar10", "vgg", "vgg11", "cifar10", "report2", {}, "Table IV", 73.6, "",
      "VGG11"),
@@ -115,7 +115,7 @@ MATRIX = [
     ("degradation_resnet110_cifar10", "resnet", "resnet110", "cifar10", "best", {}, None, None, ""),
 
     # Our recipe on the four main models and both datasets.
-    ("best_vgg16_cifar10", "vgg", "vgg16", "cifar10", "best", {}, None, None, "smoke"),
+    ("best_vgg16_cifar10", "vgg", "vgg16", "cifar10", "best", {}, None, None, "smoke quick"),
     ("best_resnet18_cifar10", "resnet", "resnet18", "cifar10", "best", {}, None, None, "smoke"),
     ("best_resnet50_cifar10", "resnet", "resnet50", "cifar10", "best", {}, None, None, ""),
     ("best_googlenet_cifar10", "googlenet", "googlenet", "cifar10", "best", {}, None, None, "smoke quick"),

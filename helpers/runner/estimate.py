@@ -36,16 +36,44 @@ TRAIN_IMAGES_PER_S = {
 FIRST_EPOCH_SECONDS = {"vgg11": 10.0, "vgg16": 15.0, "report_resnet50": 30.0, "googlenet": 90.0}
 DEFAULT_FIRST_EPOCH_SECONDS = 20.0
 # A notebook's work besides training (kernel, imports, data, figures, test evaluation, Grad-CAM), there.
+# The models each notebook's "run an experiment" exercises train, with the notebook's own settings (02: VGG-11; 03:
+# plain-20 and plain-56; 04: GoogLeNet again without augmentation).
+EXERCISE_MODELS = {
+    "data": [],
+    "vgg": ["vgg11"],
+    "resnet": ["plain20", "plain56"],
+    "googlenet": ["googlenet"],
+    "appendix": [],
+    "interpret": [],
+}
 NOTEBOOK_SECONDS = {"data": 40.0, "vgg": 60.0, "resnet": 60.0, "googlenet": 70.0, "appendix": 90.0, "interpret": 60.0}
 # Forward FLOPs per 32x32x3 image (helpers.evaluation.count_flops), for the models without a measured speed: their
 # images/s is ACHIEVED / (3 x FLOPs) (a training step costs about three forward passes).
 FORWARD_GFLOPS = {
-    "vgg11": 0.306, "vgg13": 0.457, "vgg16": 0.627, "vgg19": 0.797, "resnet18": 1.112, "resnet34": 2.321,
-    "resnet50": 2.604, "plain18": 1.099, "plain34": 2.308, "resnet20": 0.082, "resnet32": 0.138,
-    "resnet44": 0.195, "resnet56": 0.252, "resnet110": 0.508, "plain20": 0.082, "plain32": 0.138,
-    "plain44": 0.195, "plain56": 0.252, "plain110": 0.508, "googlenet": 2.912, "report_vgg16_mnist": 0.628,
-    "report_vgg16_cifar10": 0.635, "report_resnet50": 0.152,
-}  # fmt: skip
+    "vgg11": 0.306,
+    "vgg13": 0.457,
+    "vgg16": 0.627,
+    "vgg19": 0.797,
+    "resnet18": 1.112,
+    "resnet34": 2.321,
+    "resnet50": 2.604,
+    "plain18": 1.099,
+    "plain34": 2.308,
+    "resnet20": 0.082,
+    "resnet32": 0.138,
+    "resnet44": 0.195,
+    "resnet56": 0.252,
+    "resnet110": 0.508,
+    "plain20": 0.082,
+    "plain32": 0.138,
+    "plain44": 0.195,
+    "plain56": 0.252,
+    "plain110": 0.508,
+    "googlenet": 2.912,
+    "report_vgg16_mnist": 0.628,
+    "report_vgg16_cifar10": 0.635,
+    "report_resnet50": 0.152,
+}
 ACHIEVED_GFLOPS = 3 * 0.306 * 105.0  # VGG-11's training FLOP/s there
 
 
@@ -81,10 +109,11 @@ def reference_seconds(exp: Experiment, params: dict) -> float:
     else:
         n_train = training_images(dataset, values["val_size"], values.get("train_size"))
     n_val = int(values["val_size"]) if values["val_size"] >= 1 else round(values["val_size"] * n_train)
-    epoch = (n_train + n_val / 3) / _images_per_s(model)
-    training = FIRST_EPOCH_SECONDS.get(model, DEFAULT_FIRST_EPOCH_SECONDS) + int(values["epochs"]) * epoch
-    exercises = params.get("experiment_exercises", True)
-    return seconds + training * (2 if exercises else 1)
+    exercises = EXERCISE_MODELS[kind] if params.get("experiment_exercises", True) else []
+    for trained in (model, *exercises):  # the exercises train with the run's settings: other models, same data
+        epoch = (n_train + n_val / 3) / _images_per_s(trained)
+        seconds += FIRST_EPOCH_SECONDS.get(trained, DEFAULT_FIRST_EPOCH_SECONDS) + int(values["epochs"]) * epoch
+    return seconds
 
 
 class Estimate:
@@ -121,14 +150,10 @@ class Estimate:
 # 6% of its float16 matmul rate on VGG-11, README "On a GPU"); the kit assumes a tenth for its T4 estimates.
 T4_FLOPS, T4_SHARE, T4_OVERHEAD_S = 65e12, 0.10, 120.0
 # What each notebook trains with its defaults (CIFAR-10, the `best` recipe: 30 epochs of 45,000 images), its
-# "run an experiment" exercises included (03: plain-20 and plain-56; 04: GoogLeNet again without augmentation).
+# "run an experiment" exercises included (EXERCISE_MODELS).
+DEFAULT_MODELS = {"vgg": "vgg16", "resnet": "resnet18", "googlenet": "googlenet"}
 DEFAULT_TRAINING = {
-    "data": [],
-    "vgg": ["vgg16", "vgg11"],
-    "resnet": ["resnet18", "plain20", "plain56"],
-    "googlenet": ["googlenet", "googlenet"],
-    "appendix": [],
-    "interpret": [],
+    kind: ([DEFAULT_MODELS[kind]] if kind in DEFAULT_MODELS else []) + EXERCISE_MODELS[kind] for kind in NOTEBOOKS
 }
 
 
