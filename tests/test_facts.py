@@ -10,10 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from helpers.experiments import EXPERIMENTS
+from helpers.experiments import EXPERIMENTS, experiments_for, parameters_for
 from helpers.experiments.budget import training_images
 from helpers.models import build_model, count_params
 from helpers.runner.estimate import t4_minutes
+
+QUICK_SEEN = [
+    params["epochs"] * params["train_size"]
+    for params in (parameters_for(e, "quick", "out") for e in experiments_for("quick"))
+    if "model" in params
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -105,8 +111,9 @@ FACTS = {
         "83%": report("r2_vgg19_mnist"),
         "99.33%": report("r1_exp1_vgg16_mnist"),
         "1,350,000": value(30 * CIFAR_TRAIN, "30 epochs of 45,000 images"),
-        "9,600": value(8 * 1200, "8 epochs of 1,200 images"),
-        "42,500": value(25 * 1700, "the largest quick run's images seen: 25 epochs of 1,700"),
+        "9,600": value(8 * 1200, "the quick check's answer: 8 epochs of 1,200 images"),
+        "6,000": value(min(QUICK_SEEN), "the smallest quick run's images seen (epochs x training images)"),
+        "42,500": value(max(QUICK_SEEN), "the largest quick run's images seen (epochs x training images)"),
         "16,000": value(16_000, "helpers.experiments.recipes.SMALL_BUDGET"),
         "1,853": readme("bench/tune.py's search: VGG-11 on 1,853 CIFAR-10 images"),
         "47.0%": readme("bench/tune.py's search: the winner's validation accuracy, AdamW lr 3e-4"),

@@ -60,7 +60,7 @@ def start_console(todo, appendix, args, output_dir: Path, headline: str) -> Cons
         f"notebooks: {output_dir / 'runs'}/<experiment>/notebook.ipynb",
         flush=True,
     )
-    print(headline, flush=True)
+    print(headline + (f"; then the report ({appendix.notebook})" if report else ""), flush=True)
     for line in estimate.lines():
         print(line, flush=True)
     return Console(estimate.seconds, output_dir)
@@ -116,10 +116,11 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
     write_summary(rows, output_dir)
     counts = {s: sum(r["status"] == s for r in rows) for s in dict.fromkeys(r["status"] for r in rows)}
     failed = [r["experiment"] for r in rows if r["status"] in FAILED]
+    done = ", ".join(f"{n} {s}" for s, n in counts.items() if s not in FAILED)
     print(
         f"Wall time {time.perf_counter() - t0:.0f} s; "
-        + ", ".join(f"{n} {s}" for s, n in counts.items() if s not in FAILED)
-        + f"; {len(failed)} failed"
+        + (f"{done}; " if done else "")
+        + f"{len(failed)} failed"
         + (f": {', '.join(failed)}" if failed else "")
     )
     if console is not None and console.actual:
