@@ -18,10 +18,12 @@ from helpers.experiments.recipes import (
     SMALL_BUDGET_RULES,
     SMALL_BUDGET_SETTINGS,
 )
+from helpers.models import build_model
 from helpers.report.display import budget_table
 from helpers.runs import RunDir, atomic_write, load_runs
 from helpers.training import budget_bands, budget_settings, make_config, train
 from helpers.training.optim import keras_weight_decay, make_optimizer, make_schedule
+from helpers.training.selection import selected_epoch
 
 
 @pytest.fixture(scope="module")
@@ -422,3 +424,26 @@ def test_validation_sees_recalibrated_batchnorm_statistics(recalibrate):
         assert val_acc > 0.95  # the statistics of the training images, re-estimated before validation
     else:
         assert val_acc < 0.6  # running averages one step from 0: every input looks large, one class wins
+
+
+def test_the_kept_epoch_is_the_first_best_validation_or_the_last():
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "val_accuracy": [0.5, 0.9, 0.9, 0.7]})
+    assert selected_epoch(history, "best_val") == 2 and selected_epoch(history, "last") == 4
+    assert selected_epoch(history.drop(columns="val_accuracy"), "best_val") == 4  # no validation: the last
+    assert selected_epoch(history.iloc[:0], "best_val") is None
+
+
+def test_a_best_val_run_is_tested_with_its_best_epochs_weights(tmp_path, tiny_mnist):
+    cfg = make_config("best", "vgg11", "mnist", epochs=3, batch_size=32, experiment="unit", select_epoch="best_val")
+    run = RunDir(tmp_path, "kept")
+    result = train(cfg, tiny_mnist, run)
+    history = pd.read_csv(run / "history.csv")
+    assert result.selected_epoch == selected_epoch(history, "best_val") and (run / RunDir.BEST).is_file()
+    best = build_model("vgg11", (28, 28, 1))
+    best.load_weights(run / RunDir.BEST)
+    for kept, saved in zip(result.model.trainable_weights, best.trainable_weights):  # batch-norm statistics aside
+        np.testing.assert_array_equal(np.asarray(kept), np.asarray(saved))
+    evaluate_run(result, tiny_mnist)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["select_epoch"] == "best_val" and metrics["selected_epoch"] == result.selected_epoch
+    assert 0 <= metrics["last_epoch_test_accuracy"] <= 1
