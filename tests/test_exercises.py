@@ -17,7 +17,6 @@ from keras import layers
 from helpers.course.exercises import EXERCISES, check
 from helpers.course.student import BEGIN, END, MARKDOWN_STUB, student_source, write_student_version
 from helpers.experiments import NOTEBOOKS as NOTEBOOK_KINDS
-from helpers.models import build_model
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -426,6 +425,14 @@ def test_a_stub_function_of_the_student_version_is_not_answered(tmp_path, monkey
     assert repr(verdict) == "False" and verdict._ipython_display_() is None
 
 
+def small_functional_network() -> keras.Model:
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D(4)(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    return keras.Model(inputs, keras.layers.Dense(10)(keras.layers.Flatten()(x)))
+
+
 def test_gradcam_exercise_checked_on_a_runs_own_model(capsys):
     """The student's Grad-CAM against the kit's on a run's model and test images: right when written another way
     (TensorFlow's own GradientTape), named mistakes when the ReLU, the averaging or the scaling is missing."""
@@ -433,12 +440,18 @@ def test_gradcam_exercise_checked_on_a_runs_own_model(capsys):
 
     import tensorflow as tf
 
+    from helpers.evaluation import gradcam_layer
     from helpers.evaluation.graph import activation_model, logits_model
 
     rng = np.random.default_rng(0)
+    keras.utils.set_random_seed(0)
     run = types.SimpleNamespace(
-        model=build_model("resnet20", (32, 32, 3)),
-        x_test=rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8),
+        # A small network whose last convolution feeds a dense layer through Flatten: the gradients differ between
+        # positions and the weighted sums change sign, so each named mistake changes the maps (an untrained VGG's
+        # sums are all positive here; a ResNet's last block feeds global average pooling, where averaging the
+        # gradients changes nothing).
+        model=small_functional_network(),
+        x_test=rng.integers(0, 256, (16, 32, 32, 3), dtype=np.uint8),
         note="",
         inputs=lambda images: (np.asarray(images, np.float32) / 255.0 - 0.5) / 0.25,
     )
@@ -455,7 +468,7 @@ def test_gradcam_exercise_checked_on_a_runs_own_model(capsys):
     def right(model, images, layer):
         maps, grads = parts(model, images, layer)
         cam = tf.nn.relu(tf.einsum("nhwc,nc->nhw", maps, grads.mean(axis=(1, 2)))).numpy()
-        return cam / cam.max(axis=(1, 2), keepdims=True)
+        return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
 
     def no_relu(model, images, layer):
         maps, grads = parts(model, images, layer)
@@ -465,13 +478,15 @@ def test_gradcam_exercise_checked_on_a_runs_own_model(capsys):
     def not_averaged(model, images, layer):
         maps, grads = parts(model, images, layer)
         cam = np.maximum((maps * grads).sum(-1), 0)
-        return cam / cam.max(axis=(1, 2), keepdims=True)
+        return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
 
     def not_scaled(model, images, layer):
         maps, grads = parts(model, images, layer)
         return np.maximum((maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1), 0)
 
     assert check("gradcam", right, against=run), capsys.readouterr().out
+    raw = no_relu(run.model, run.inputs(run.x_test), gradcam_layer(run.model))
+    assert (raw < 0).any()  # negative evidence exists on these images: a missing ReLU can be seen
     for wrong, word in ((no_relu, "positive part"), (not_averaged, "averaged"), (not_scaled, "maximum")):
         assert not check("gradcam", wrong, against=run)
         assert word in capsys.readouterr().out

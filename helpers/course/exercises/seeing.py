@@ -68,7 +68,8 @@ def gradcam_code(answer, against):
         return f"expected a function gradcam(model, images, layer), got {answer!r}"
     if against.x_test is None:
         return f"this run's test images cannot be reloaded here ({against.note}), so there is nothing to check on"
-    model, images = against.model, against.inputs(against.x_test[:4])
+    # 16 images: on a few, every position's weighted sum can be positive, and a missing ReLU would go unseen.
+    model, images = against.model, against.inputs(against.x_test[:16])
     layer = gradcam_layer(model)
     want = gradcam(model, images, layer=layer, upsample=False)
     got = answer(model, images, layer)
@@ -79,6 +80,8 @@ def gradcam_code(answer, against):
         return f"heatmaps of shape {got.shape}, expected {want.shape}: one map per image, at the layer's size"
     if np.allclose(got, want, atol=1e-3):
         return None
+    if np.isnan(got).any():
+        return "your maps hold NaN: a map with no positive evidence is all zeros; divide by max(its maximum, 1e-12)"
     maps, grads = _maps_and_gradients(model, images, layer)
     mistakes = {
         "keep only the positive part (a ReLU on the weighted sum): negative evidence is for other classes": _normalised(
