@@ -4,8 +4,8 @@ besides training), scaled by this machine's speed, measured here in a second (fl
 Training is scaled by the products on all cores; the rest (kernels, imports, graph building, figures: mostly one
 thread) by the products on one core, which also holds when a neighbour (a test worker, another job) shares the CPU.
 
-No Keras here: run_all's parent process stays light. ``tests/test_run_all.py`` holds the reference FLOPs to the
-models' own count and the smoke profile's estimate to within a factor of two of what it took.
+No Keras here: run_all's parent process stays light. ``tests/test_console.py`` holds the reference FLOPs to the
+models' own count, ``tests/test_run_all.py`` the smoke profile's estimate to within a factor of two of what it took.
 """
 
 from __future__ import annotations
