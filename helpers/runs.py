@@ -55,11 +55,11 @@ def atomic_write(path: str | Path, data: bytes | str | Callable[[str], object]) 
     """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename.
 
     ``data`` may also be a function that writes the file itself (``model.save``, ``figure.savefig``): it gets the
-    temporary file's name, which ends in ``path``'s suffix (Keras reads the format from it).
+    temporary file's name, which ends in ``path``'s suffixes (Keras reads the format from them: ``.weights.h5``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{''.join(path.suffixes)}", dir=path.parent)
     try:
         if callable(data):
             os.close(fd)

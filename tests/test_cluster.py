@@ -110,7 +110,7 @@ def check_folder(out: Path, retried: set[str] = frozenset()):
     assert not set(missing) & set(WORK) and "running elsewhere" not in text, missing
     for path in [*out.rglob("*.json"), *out.rglob("*.ipynb")]:
         json.loads(path.read_text())  # no half-written file
-    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    assert not [p for p in out.rglob(".*.tmp*")]  # atomic_write's temporary files: all renamed or removed
     assert not list((out / ".run_all").glob("*.claim")) and not list((out / ".run_all" / "workers").iterdir())
 
 

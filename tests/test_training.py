@@ -23,7 +23,7 @@ from helpers.report.display import budget_table
 from helpers.runs import RunDir, atomic_write, load_runs
 from helpers.training import budget_bands, budget_settings, make_config, train
 from helpers.training.optim import keras_weight_decay, make_optimizer, make_schedule
-from helpers.training.selection import selected_epoch
+from helpers.training.selection import KeepBest, kept_best, selected_epoch
 
 
 @pytest.fixture(scope="module")
@@ -447,3 +447,59 @@ def test_a_best_val_run_is_tested_with_its_best_epochs_weights(tmp_path, tiny_mn
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["select_epoch"] == "best_val" and metrics["selected_epoch"] == result.selected_epoch
     assert 0 <= metrics["last_epoch_test_accuracy"] <= 1
+
+
+def small_model(seed):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+
+
+def test_keep_best_replaces_only_on_a_better_epoch_and_says_which(tmp_path):
+    path = tmp_path / RunDir.BEST
+    keep = KeepBest(path)
+    keep.set_model(small_model(0))
+    keep.on_epoch_end(0, {"val_accuracy": 0.5})
+    first = keep.model.get_weights()
+    keep.model.set_weights([w + 1 for w in first])
+    keep.on_epoch_end(1, {"val_accuracy": 0.5})  # a tie keeps the earlier epoch
+    keep.on_epoch_end(2, {"val_accuracy": float("nan")})  # a diverged epoch is never the best
+    assert kept_best(path) == (1, 0.5)
+    keep.on_epoch_end(3, {"val_accuracy": 0.75})
+    assert kept_best(path) == (4, 0.75) and sorted(p.name for p in tmp_path.iterdir()) == [RunDir.BEST]
+    resumed = KeepBest(path)  # a resumed run starts from the file: only a better epoch replaces it
+    resumed.set_model(small_model(1))
+    resumed.on_epoch_end(4, {"val_accuracy": 0.7})
+    assert kept_best(path) == (4, 0.75)
+    check = small_model(2)
+    check.load_weights(path)  # still a Keras weights file
+    for a, b in zip(check.get_weights(), [w + 1 for w in first]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_kill_while_keeping_the_best_leaves_the_file_before(tmp_path, monkeypatch):
+    path = tmp_path / RunDir.BEST
+    keep = KeepBest(path)
+    keep.set_model(small_model(0))
+    keep.on_epoch_end(0, {"val_accuracy": 0.5})
+
+    def dies_halfway(filepath, *args, **kwargs):
+        Path(filepath).write_bytes(b"\x89HDF\r\n half a file")
+        raise KeyboardInterrupt  # what a kill looks like from inside the writer
+
+    monkeypatch.setattr(keep.model, "save_weights", dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        keep.on_epoch_end(1, {"val_accuracy": 0.9})
+    assert kept_best(path) == (1, 0.5) and sorted(p.name for p in tmp_path.iterdir()) == [RunDir.BEST]
+
+
+def test_an_unreadable_best_file_is_named_and_replaced(tmp_path):
+    path = tmp_path / RunDir.BEST
+    path.write_bytes(b"\x89HDF\r\n bad object header")
+    assert kept_best(path) is None
+    with pytest.warns(UserWarning, match="cannot be read"):
+        keep = KeepBest(path)
+    keep.set_model(small_model(0))
+    keep.on_epoch_end(0, {"val_accuracy": 0.1})
+    assert kept_best(path) == (1, 0.1)

@@ -22,7 +22,7 @@ from helpers.training.batchnorm import RecalibrateBeforeValidation, recalibrate_
 from helpers.training.config import check_config
 from helpers.training.optim import compile_model
 from helpers.training.progress import EpochLogger, resolve_mode
-from helpers.training.selection import best_checkpoint, selected_epoch
+from helpers.training.selection import best_checkpoint, kept_best, selected_epoch
 from helpers.training.tensorboard import tensorboard_callback
 
 __all__ = ["TrainResult", "build_for", "train"]
@@ -142,10 +142,14 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
         bool(gpus),
         len(dataset.y_val),
     )
-    # The logger writes epoch k before the backup of epoch k: a kill between the two retrains epoch k, whose row is
-    # then replaced, so history.csv always holds each epoch once.
+    # The logger and the kept best epoch write epoch k before the backup of epoch k: a kill between them retrains
+    # epoch k, whose row is then replaced, so history.csv always holds each epoch once, and no best epoch is missed.
+    keep_best = config["select_epoch"] == "best_val" and val_ds is not None
+    if not resume:  # a fresh run in a used folder: a kept epoch of the run before is not this run's
+        (run / RunDir.BEST).unlink(missing_ok=True)
     callbacks = [
         logger,
+        *([best_checkpoint(model, run)] if keep_best else []),
         keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
     ]
@@ -161,9 +165,6 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
         callbacks.insert(0, RecalibrateBeforeValidation(plain, math.ceil(VALIDATION_RECALIBRATION_IMAGES / batch)))
     if config["tensorboard"]:
         callbacks += [cb for cb in [tensorboard_callback(run.path, stream)] if cb is not None]
-    keep_best = config["select_epoch"] == "best_val" and val_ds is not None
-    if keep_best:  # after the logger: the checkpoint reads the validation accuracy the logger has just written down
-        callbacks.append(best_checkpoint(model, run, run.history() if resume else pd.DataFrame()))
     t0 = time.perf_counter()
     model.fit(
         train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0, shuffle=False
@@ -176,8 +177,10 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     history = run.history()
     if history.empty:
         history = pd.DataFrame(columns=EpochLogger.COLUMNS)
-    chosen, last_weights = selected_epoch(history, config["select_epoch"] if keep_best else "last"), None
-    if len(history) and chosen != int(history["epoch"].iloc[-1]):
+    chosen, last_weights = selected_epoch(history, "last"), None
+    best = kept_best(run / RunDir.BEST) if keep_best else None
+    if best is not None and len(history) and best[0] != chosen:  # the file's own epoch: it is what the model gets
+        chosen = best[0]
         last_weights = model.get_weights()  # evaluate_run tests these too, for the page's "last epoch" figure
         model.load_weights(run / RunDir.BEST)
         if recalibrate:
