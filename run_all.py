@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Execute the course's notebooks headless with papermill, one experiment per process, and summarise.
 
-    python run_all.py                      # the `quick` profile (real data, small subsets, 5-25 epochs)
+    python run_all.py                      # the `quick` profile (real data, small subsets, 5-40 epochs)
     python run_all.py --profile smoke      # synthetic data, every notebook in minutes (what the tests run)
     python run_all.py --profile full       # full data, each recipe's epochs (GPU)
     python run_all.py --list               # the experiments of a profile, and which are finished

@@ -3,7 +3,7 @@
 An *experiment* is one notebook executed with one set of parameters. A *profile* scales data and compute:
 
 * ``smoke``: synthetic data, a few dozen images, 1 epoch: every notebook and code path in minutes (the tests),
-* ``quick``: real data, stratified subsets, 5-25 epochs on 8 training runs, long enough to learn (the README gives
+* ``quick``: real data, stratified subsets, 5-40 epochs on 8 training runs, long enough to learn (the README gives
   its time on 2 cores, with the machine's speed),
 * ``full``: full data and the recipe's epochs: for GPUs.
 
