@@ -494,6 +494,15 @@ def test_a_kill_while_keeping_the_best_leaves_the_file_before(tmp_path, monkeypa
     assert kept_best(path) == (1, 0.5) and sorted(p.name for p in tmp_path.iterdir()) == [RunDir.BEST]
 
 
+def test_a_missing_metric_is_named_once(tmp_path):
+    keep = KeepBest(tmp_path / RunDir.BEST, monitor="val_main_accuracy")
+    keep.set_model(small_model(0))
+    with pytest.warns(UserWarning, match="no 'val_main_accuracy' among \\['val_accuracy'\\]") as caught:
+        keep.on_epoch_end(0, {"val_accuracy": 0.5})
+        keep.on_epoch_end(1, {"val_accuracy": 0.6})
+    assert len(caught) == 1 and kept_best(tmp_path / RunDir.BEST) is None
+
+
 def test_an_unreadable_best_file_is_named_and_replaced(tmp_path):
     path = tmp_path / RunDir.BEST
     path.write_bytes(b"\x89HDF\r\n bad object header")

@@ -43,10 +43,18 @@ class KeepBest(keras.callbacks.Callback):
         if found is None and path.exists():
             warnings.warn(f"{path} cannot be read as a kept best epoch; the next epoch replaces it.", stacklevel=2)
         self.best = found  # (epoch, validation accuracy) or None
+        self.missing = False
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
-        if value is None or not math.isfinite(float(value)):
+        if value is None:
+            if not self.missing:  # a metric renamed by a Keras version would otherwise keep nothing, silently
+                warnings.warn(
+                    f"KeepBest: no {self.monitor!r} among {sorted(logs or {})}; no epoch is kept.", stacklevel=2
+                )
+            self.missing = True
+            return
+        if not math.isfinite(float(value)):
             return
         if self.best is not None and float(value) <= self.best[1]:
             return
