@@ -23,7 +23,8 @@ QUICK_SEEN = [
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-README = (ROOT / "README.md").read_text()
+# The README and the docs/ pages it links to: the measurements the kit states, with their tables and machines.
+README = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
 NUMBER = re.compile(r"(?<![\w.,-])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?(?:\s?%| epochs?| points| min\b))")
 
 
