@@ -87,6 +87,37 @@ def test_results_table_keeps_missing_runs(tmp_path):
     assert len(missing) == len(expected) - ("r1_exp1_vgg16_mnist" in names)
 
 
+def test_results_table_keeps_experiments_running_elsewhere_marked_as_running(tmp_path, monkeypatch):
+    """run_all passes the experiments other workers still train (``running``): each keeps its row, with the report's
+    number and no result of ours yet, marked "running elsewhere", neither "missing" nor dropped."""
+    fake_run(tmp_path, "r1_exp3_resnet50_mnist", "report_resnet50", "mnist", 0.9712)
+    finished = finished_runs(tmp_path)
+    expected = [e for e in experiments_for("quick") if "model" in e.params]
+    running = ["r2_vgg11_mnist", "best_vgg16_cifar10", "r1_exp1_vgg16_mnist"]  # the last: not in quick
+    assert set(running[:2]) <= {e.name for e in expected} and running[2] not in {e.name for e in expected}
+    table = appendix.results_table(finished, expected, running=running)
+    without = appendix.results_table(finished, expected)
+    assert table["experiment"].tolist() == without["experiment"].tolist()  # the same rows, in the same order
+    rows = table.set_index("experiment")
+    for name in running:
+        row = rows.loc[name]
+        assert row["status"] == appendix.RUNNING == "running elsewhere", (name, row["status"])
+        assert np.isnan(row["ours (%)"]) and np.isnan(row["difference"])
+        reported = EXPERIMENTS[name].reported  # None for our own recipe's runs
+        assert np.isnan(row["reported (%)"]) if reported is None else row["reported (%)"] == reported
+    assert rows.loc["r1_exp3_resnet50_mnist", "status"] == "finished"
+    assert rows.loc["r1_exp3_resnet50_mnist", "ours (%)"] == 97.12
+    others = rows.drop([*running, "r1_exp3_resnet50_mnist"])
+    assert set(others["status"]) == {"missing", appendix.NOT_IN_PROFILE}
+    assert (without.set_index("experiment").loc[running[:2], "status"] == "missing").all()
+    # What the notebook displays: the rows survive show_table too, marked.
+    shown = []
+    monkeypatch.setattr(report_display, "display", shown.append)
+    show_table(table)
+    lines = {line.split("|")[1].strip(): line for line in shown[0].data.splitlines() if line.startswith("| ")}
+    assert all("running elsewhere" in lines[name] for name in running)
+
+
 def test_ablation_tables_follow_report_2():
     finished = pd.DataFrame(columns=["test_accuracy"])
     tables = appendix.ablation_tables(finished)

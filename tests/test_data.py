@@ -1,5 +1,7 @@
 """helpers.data: official-format loaders, splits, synthetic data, pipelines and the errors bad input gets."""
 
+import hashlib
+
 import keras
 import numpy as np
 import pytest
@@ -39,6 +41,7 @@ def test_mnist_npz_read_exactly(tmp_path):
 @pytest.mark.parametrize("as_tar", [True, False])
 def test_cifar10_official_files_exact_pixels(tmp_path, as_tar):
     path, (x_train, y_train), (x_test, y_test) = write_cifar10(tmp_path, as_tar=as_tar)
+    before = listing(tmp_path)
     (xtr, ytr), (xte, yte) = datafiles._read_cifar10(path)
     np.testing.assert_array_equal(xtr, x_train)  # same pixels, same (RGB, HWC) channel order
     np.testing.assert_array_equal(ytr, y_train)
@@ -48,7 +51,7 @@ def test_cifar10_official_files_exact_pixels(tmp_path, as_tar):
     np.testing.assert_array_equal(ds.x_test, x_test)
     np.testing.assert_array_equal(ds.y_test, y_test)
     assert ds.class_names == data.CIFAR10_CLASSES
-    assert listing(tmp_path) == sorted(listing(tmp_path))  # reading extracts nothing
+    assert listing(tmp_path) == before  # reading extracts nothing, writes nothing beside the files
     assert not (tmp_path / "cifar-10-batches-py").exists() or not as_tar
 
 
@@ -90,6 +93,48 @@ def test_splits_are_stratified_and_seeded():
     # validation never overlaps training
     tr = {x.tobytes() for x in a.x_train}
     assert not any(x.tobytes() in tr for x in a.x_val)
+
+
+def image_hashes(x):
+    """One hash of each image's bytes."""
+    return [hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest() for image in x]
+
+
+def assert_splits_disjoint(ds, official_train, official_test):
+    """Training, validation and test images are three disjoint sets (by the hash of each image's bytes), training and
+    validation come from the official training images only, and the test images from the official test images."""
+    train, val, test = (image_hashes(x) for x in (ds.x_train, ds.x_val, ds.x_test))
+    for name, hashes in (("train", train), ("val", val), ("test", test)):
+        assert len(set(hashes)) == len(hashes) > 0, f"{name}: an image twice"
+    assert not set(train) & set(val), "an image both in training and validation"
+    assert not set(train) & set(test), "an image both in training and test"
+    assert not set(val) & set(test), "an image both in validation and test"
+    assert set(train) | set(val) <= set(image_hashes(official_train))
+    assert set(test) <= set(image_hashes(official_test))
+
+
+@pytest.mark.parametrize("sizes", [{}, {"train_size": 300, "test_size": 100}], ids=["all", "subsets"])
+def test_mnist_official_file_splits_are_disjoint_by_image(tmp_path, sizes):
+    _, arrays = write_mnist_npz(tmp_path, n_train=600, n_test=200)
+    ds = load_dataset("mnist", data_dir=tmp_path, val_size=150, **sizes)
+    assert ds.sizes() == {"train": sizes.get("train_size", 450), "val": 150, "test": sizes.get("test_size", 200)}
+    assert_splits_disjoint(ds, arrays["x_train"][..., None], arrays["x_test"][..., None])
+
+
+@pytest.mark.parametrize("as_tar", [True, False])
+def test_cifar10_official_file_splits_are_disjoint_by_image(tmp_path, as_tar):
+    _, (x_train, _), (x_test, _) = write_cifar10(tmp_path, as_tar=as_tar)
+    ds = load_dataset("cifar10", data_dir=tmp_path, val_size=0.1, train_size=300, test_size=150, seed=3)
+    assert ds.sizes() == {"train": 300, "val": 50, "test": 150}
+    assert_splits_disjoint(ds, x_train, x_test)
+
+
+@pytest.mark.parametrize("name", ["mnist", "cifar10"])
+def test_synthetic_splits_are_disjoint_by_image(name):
+    ds = load_dataset(name, synthetic=True, val_size=0.2, train_size=600, test_size=200, seed=1)
+    (x_train, _), (x_test, _) = data.synthetic_arrays(name)
+    assert ds.sizes() == {"train": 600, "val": 400, "test": 200}
+    assert_splits_disjoint(ds, x_train, x_test)
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,113 @@ def test_report_replicas_have_exact_parameter_counts(name, shape):
     assert model.count_params() == expected["total"]
 
 
+# Independent counts, from the papers' tables and a hand-written formula (not from the kit's numbers): the course
+# models are Conv (3x3 unless said, no bias) -> BatchNorm (gamma, beta trainable; mean, variance not) -> ReLU.
+CONV_LAYERS = {  # Conv2D layers, shortcut projections included
+    "vgg11": 8,  # VGG-11 = 8 conv + 3 FC in the paper; the course head is one Dense
+    "vgg13": 10,
+    "vgg16": 13,
+    "vgg19": 16,
+    "resnet18": 17 + 3,  # 1 stem + 8 blocks x 2, and a 1x1 projection at the start of stages 3, 4, 5
+    "resnet34": 33 + 3,
+    "resnet50": 49 + 4,  # 1 + 16 bottlenecks x 3; the first stage's first block projects 64 -> 256 too
+    "plain18": 17,
+    "plain34": 33,
+    **{f"resnet{d}": d - 1 for d in (20, 32, 44, 56, 110)},  # 6n+2 layers: all but the Dense are convs (option A)
+    **{f"plain{d}": d - 1 for d in (20, 32, 44, 56, 110)},
+    "googlenet": 1 + 9 * 6 + 2,  # stem, 6 convs an Inception module, one 1x1 conv an auxiliary head
+}
+
+
+def conv_bn(cin, cout, k=3):
+    """(trainable, non-trainable) parameters of a bias-free k x k conv and its batch norm."""
+    return k * k * cin * cout + 2 * cout, 2 * cout
+
+
+def dense(cin, cout):
+    return cin * cout + cout, 0
+
+
+def summed(parts):
+    trainable, frozen = (sum(p[i] for p in parts) for i in (0, 1))
+    return {"total": trainable + frozen, "trainable": trainable, "non_trainable": frozen}
+
+
+def vgg_expected(widths, channels):
+    parts, cin = [], channels
+    for w in widths:
+        parts.append(conv_bn(cin, w))
+        cin = w
+    return summed([*parts, dense(512, 10)])
+
+
+def resnet18_expected(channels):
+    parts, cin = [conv_bn(channels, 64)], 64
+    for stage, filters in enumerate((64, 128, 256, 512)):
+        for block in range(2):
+            parts += [conv_bn(cin, filters), conv_bn(filters, filters)]
+            if block == 0 and stage > 0:
+                parts.append(conv_bn(cin, filters, k=1))  # the projection shortcut
+            cin = filters
+    return summed([*parts, dense(512, 10)])
+
+
+def cifar_resnet_expected(depth, channels):
+    n, parts, cin = (depth - 2) // 6, [conv_bn(channels, 16)], 16
+    for filters in (16, 32, 64):
+        for _ in range(n):
+            parts += [conv_bn(cin, filters), conv_bn(filters, filters)]
+            cin = filters
+    return summed([*parts, dense(64, 10)])
+
+
+VGG11 = [64, 128, 256, 256, 512, 512, 512, 512]
+VGG16 = [64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
+HAND_COUNTED = {
+    ("vgg11", (32, 32, 3)): vgg_expected(VGG11, 3),
+    ("vgg11", (28, 28, 1)): vgg_expected(VGG11, 1),
+    ("vgg16", (32, 32, 3)): vgg_expected(VGG16, 3),
+    ("vgg16", (28, 28, 1)): vgg_expected(VGG16, 1),
+    ("resnet18", (32, 32, 3)): resnet18_expected(3),
+    ("plain18", (32, 32, 3)): summed(
+        [conv_bn(3, 64)]
+        + [conv_bn(c, f) for c, f in [(64, 64)] * 4 + [(64, 128), (128, 128), (128, 128), (128, 128)]]
+        + [conv_bn(c, f) for c, f in [(128, 256), (256, 256), (256, 256), (256, 256)]]
+        + [conv_bn(c, f) for c, f in [(256, 512), (512, 512), (512, 512), (512, 512)]]
+        + [dense(512, 10)]
+    ),
+    ("resnet20", (32, 32, 3)): cifar_resnet_expected(20, 3),
+    ("resnet20", (28, 28, 1)): cifar_resnet_expected(20, 1),
+    ("resnet56", (32, 32, 3)): cifar_resnet_expected(56, 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONV_LAYERS))
+def test_course_models_have_their_papers_number_of_conv_layers(name):
+    model = built(name, (32, 32, 3))
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(convs) == CONV_LAYERS[name]
+    projections = [c for c in convs if c.kernel_size == (1, 1) and c.name.endswith("_0_conv")]
+    assert len(projections) == {"resnet18": 3, "resnet34": 3, "resnet50": 4}.get(name, 0)
+
+
+def test_course_models_cover_every_course_name():
+    assert set(CONV_LAYERS) == {n for n in MODEL_NAMES if not n.startswith("report_")}
+
+
+def test_the_hand_count_agrees_with_published_counts():
+    """The formula itself, against counts published elsewhere: kuangliu/pytorch-cifar's ResNet18 (the course model's
+    reference: 11,173,962 parameters as PyTorch counts them, batch-norm statistics aside) and He et al.'s ResNet-20
+    (Table 6: 0.27M)."""
+    assert HAND_COUNTED[("resnet18", (32, 32, 3))]["trainable"] == 11_173_962
+    assert round(HAND_COUNTED[("resnet20", (32, 32, 3))]["trainable"] / 1e6, 2) == 0.27
+
+
+@pytest.mark.parametrize("name, shape", sorted(HAND_COUNTED))
+def test_course_model_parameters_equal_a_hand_count(name, shape):
+    assert count_params(built(name, shape)) == HAND_COUNTED[(name, shape)]
+
+
 def test_report_params_cover_every_replica():
     replicas = {n for n in MODEL_NAMES if n.startswith("report_")}
     assert {name for name, _ in REPORT_PARAMS} == replicas

@@ -449,6 +449,51 @@ def test_a_best_val_run_is_tested_with_its_best_epochs_weights(tmp_path, tiny_mn
     assert 0 <= metrics["last_epoch_test_accuracy"] <= 1
 
 
+def test_a_best_val_run_whose_best_epoch_is_not_its_last_is_tested_with_that_epochs_weights(tmp_path, tiny_mnist):
+    """The restore branch of ``train``: the validation accuracy the callbacks see peaks at epoch 2 of 4 (scripted,
+    so the run cannot fall back to a best epoch that is also its last), training goes on for two epochs, and the
+    model that is saved and tested holds epoch 2's weights (``best.weights.h5``), not epoch 4's."""
+    import keras
+
+    scripted = [0.5, 0.9, 0.6, 0.7]  # what validation "measured" after epochs 1-4
+
+    class ScriptedValidation(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_accuracy"] = scripted[epoch]  # the logs every later callback (log, KeepBest) reads
+
+    cfg = make_config("best", "vgg11", "mnist", epochs=4, batch_size=32, experiment="unit", select_epoch="best_val")
+    run = RunDir(tmp_path, "kept_early")
+    model = build_model("vgg11", (28, 28, 1))
+    real_fit = model.fit
+
+    def fit_with_scripted_validation(*a, **kw):
+        kw["callbacks"] = [ScriptedValidation(), *kw["callbacks"]]
+        return real_fit(*a, **kw)
+
+    model.fit = fit_with_scripted_validation
+    result = train(cfg, tiny_mnist, run, model=model)
+    history = pd.read_csv(run / "history.csv")
+    assert history["val_accuracy"].tolist() == scripted and history["epoch"].tolist() == [1, 2, 3, 4]
+    assert kept_best(run / RunDir.BEST) == (2, 0.9)
+    assert result.selected_epoch == 2 < int(history["epoch"].iloc[-1])  # the kept epoch is not the last
+    best = build_model("vgg11", (28, 28, 1))
+    best.load_weights(run / RunDir.BEST)
+    kept = [np.asarray(w) for w in best.trainable_weights]  # batch-norm statistics aside: they are re-estimated
+    index = {id(v): i for i, v in enumerate(result.model.weights)}
+    last = [result.last_weights[index[id(v)]] for v in result.model.trainable_weights]
+    assert any(not np.array_equal(k, w) for k, w in zip(kept, last))  # epochs 3 and 4 moved the weights
+    saved = keras.models.load_model(run / RunDir.MODEL)
+    for tested in (result.model, saved):  # what evaluate_run tests, and what model.keras keeps
+        for want, got in zip(kept, tested.trainable_weights):
+            np.testing.assert_array_equal(np.asarray(got), want)
+    metrics = evaluate_run(result, tiny_mnist)
+    assert metrics["selected_epoch"] == 2 and metrics["val_accuracy"] == 0.9
+    assert metrics["last_epoch_val_accuracy"] == 0.7
+    probs = np.load(run / RunDir.PREDICTIONS)["probs"].astype(np.float32)
+    x_test = result.preprocessing(tiny_mnist.x_test)
+    np.testing.assert_allclose(probs, saved.predict(x_test, verbose=0), atol=2e-3)  # the saved model was tested
+
+
 def small_model(seed):
     import keras
 
