@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "KAGGLE_VAR",
+    "KAGGLE_WORKING",
     "OUTPUT_DIR_ENV",
     "RunDir",
     "atomic_write",
@@ -34,6 +36,8 @@ __all__ = [
 
 
 OUTPUT_DIR_ENV = "CNN_KIT_OUTPUT_DIR"
+KAGGLE_VAR = "KAGGLE_KERNEL_RUN_TYPE"  # set in every Kaggle notebook
+KAGGLE_WORKING = Path("/kaggle/working")  # the one folder Kaggle keeps (and offers as the notebook's output)
 
 
 def default_output_dir() -> Path:
@@ -41,13 +45,16 @@ def default_output_dir() -> Path:
 
     ``$CNN_KIT_OUTPUT_DIR`` when set; else ``outputs/`` at the root of the repository the kit was installed from
     (editable install or checkout: JupyterLab's kernel in ``notebooks/``, papermill from anywhere and run_all.py
-    all find the same folder); else, for an installed copy (Colab), ``outputs/`` in the working directory.
+    all find the same folder); else, for an installed copy, ``/kaggle/working/outputs`` on Kaggle (the folder Kaggle
+    keeps) and ``outputs/`` in the working directory elsewhere (Colab: ``/content/outputs``).
     """
     if os.environ.get(OUTPUT_DIR_ENV):
         return Path(os.environ[OUTPUT_DIR_ENV]).expanduser().resolve()
     root = Path(__file__).resolve().parents[1]
     if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
         return root / "outputs"
+    if os.environ.get(KAGGLE_VAR):
+        return KAGGLE_WORKING / "outputs"
     return Path.cwd() / "outputs"
 
 

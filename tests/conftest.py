@@ -3,6 +3,7 @@
 import io
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -136,3 +137,22 @@ def smoke(tmp_path_factory):
     proc, seconds = run_cli("--profile", "smoke", "--output-dir", str(out), "--pdf", timeout=SMOKE_SECONDS)
     print(f"smoke profile with --pdf: {seconds:.0f} s")
     return out, proc, seconds
+
+
+@pytest.fixture(scope="module")
+def kit_repo(tmp_path_factory):
+    """This working tree as a git repository (file://), committed, like the published one."""
+    repo = tmp_path_factory.mktemp("kit") / "cnn-course-kit"
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    for name in files:
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    git = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci"]
+    subprocess.run(git + ["init", "-q"], cwd=repo, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "kit"], cwd=repo, check=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    return repo, commit

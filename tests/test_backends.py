@@ -43,12 +43,15 @@ BLOCK_TENSORFLOW = textwrap.dedent('''
 ''')
 
 
-def without_tensorflow(tmp_path, backend="jax") -> dict:
+def without_tensorflow(tmp_path, backend: str | None = "jax", hide=("tensorflow",)) -> dict:
+    """The environment of a Python without TensorFlow (and whatever else ``hide`` names); ``backend`` None leaves
+    KERAS_BACKEND unset, as on Colab's TPU runtime, so the kit chooses."""
     hook = tmp_path / "hook"
-    hook.mkdir()
-    (hook / "sitecustomize.py").write_text(BLOCK_TENSORFLOW)
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(BLOCK_TENSORFLOW.replace('== "tensorflow"', f"in {tuple(hide)!r}"))
     path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)  # the hook first
-    return {**os.environ, "PYTHONPATH": path, "KERAS_BACKEND": backend}
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    return {**env, "PYTHONPATH": path, **({"KERAS_BACKEND": backend} if backend else {})}
 
 
 def test_the_hook_hides_tensorflow(tmp_path):
@@ -65,12 +68,42 @@ def test_the_hook_hides_tensorflow(tmp_path):
     assert proc.stdout.split() == ["hidden", "jax"]
 
 
+KIT_IMPORT = "from helpers.environment import import_keras_quietly; print(import_keras_quietly().config.backend())"
+
+
+def test_without_tensorflow_the_kit_picks_jax_and_says_so_in_one_line(tmp_path):
+    """Colab's TPU runtime: JAX, no TensorFlow, KERAS_BACKEND unset."""
+    env = {**without_tensorflow(tmp_path, backend=None), "KERAS_HOME": str(tmp_path / "keras-home")}
+    proc = subprocess.run([sys.executable, "-c", KIT_IMPORT], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    *said, chosen = proc.stdout.strip().splitlines()
+    assert chosen == "jax" and len(said) == 1 and "TensorFlow is not installed" in said[0] and "JAX" in said[0]
+    assert not proc.stderr.strip()  # no traceback, nothing red
+
+
+@pytest.mark.parametrize(
+    ("backend", "hide", "says"),
+    [
+        ("tensorflow", ("tensorflow",), "KERAS_BACKEND is tensorflow, but TensorFlow is not installed"),
+        (None, ("tensorflow", "jax", "torch"), "neither TensorFlow nor JAX nor PyTorch is installed"),
+    ],
+    ids=["asked-for-tensorflow", "no-backend-at-all"],
+)
+def test_without_a_usable_backend_the_kit_stops_with_one_line(tmp_path, backend, hide, says):
+    env = {**without_tensorflow(tmp_path, backend=backend, hide=hide), "KERAS_HOME": str(tmp_path / "keras-home")}
+    proc = subprocess.run([sys.executable, "-c", KIT_IMPORT], capture_output=True, text=True, env=env)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and says in lines[0], proc.stderr  # SystemExit: no traceback
+    assert "pip install tensorflow" in lines[0]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["jax", "torch"])
+@pytest.mark.parametrize("backend", [None, "torch"], ids=["chosen-jax", "torch"])
 def test_smoke_training_notebooks_run_without_tensorflow(tmp_path, backend):
-    """JAX always (the dev extra brings it); PyTorch where it is installed (not in the dev extra: its default wheel
-    is a CUDA build of several GB; `pip install torch` to run this too)."""
-    pytest.importorskip(backend)
+    """02's smoke experiment with TensorFlow hidden: JAX chosen by the kit (KERAS_BACKEND unset, as on Colab's TPU
+    runtime; the dev extra brings JAX); PyTorch where it is installed and asked for (not in the dev extra: its
+    default wheel is a CUDA build of several GB; `pip install torch` to run this too)."""
+    pytest.importorskip(backend or "jax")
     out = tmp_path / "out"
     proc = subprocess.run(
         [
@@ -79,7 +112,7 @@ def test_smoke_training_notebooks_run_without_tensorflow(tmp_path, backend):
             "--profile",
             "smoke",
             "--only",
-            "best_",
+            "best_vgg",
             "--no-report",
             "--output-dir",
             str(out),
@@ -94,7 +127,8 @@ def test_smoke_training_notebooks_run_without_tensorflow(tmp_path, backend):
     summary = pd.read_csv(out / "summary.csv").set_index("experiment")
     assert summary.loc["evaluation_appendix", "status"] == "not run"  # --no-report: the appendix is left out
     summary = summary.drop(index="evaluation_appendix").reset_index()
-    assert len(summary) == 3 and (summary["status"] == "ok").all(), summary
+    assert len(summary) == 1 and (summary["status"] == "ok").all(), summary
+    backend = backend or "jax"
     for name in summary["experiment"]:
         run = out / "runs" / name
         config = json.loads((run / "config.json").read_text())
@@ -110,3 +144,5 @@ def test_smoke_training_notebooks_run_without_tensorflow(tmp_path, backend):
         name = {"jax": "JAX", "torch": "PyTorch"}[backend]
         assert re.search(name + r" \d+\.\d+[^,]*, Keras 3\.", text), name  # the set-up cell's versions line
         assert "TensorFlow 2." not in text
+        chose = "TensorFlow is not installed in this Python, so Keras runs on its JAX backend"
+        assert (chose in text) == (backend == "jax")  # said once, where the kit chose

@@ -7,26 +7,37 @@ from pathlib import Path
 import pytest
 
 from helpers import environment
+from helpers.environment import hosts
+
+
+class MessageError(Exception):
+    """google.colab._message.MessageError, which drive.mount raises when the student refuses or sign-in fails."""
 
 
 @pytest.fixture
 def fake_colab(monkeypatch, tmp_path):
-    mounted = []
+    """A google.colab whose drive.mount does what ``answer`` says: "allow" (the default), "refuse" or "fail"."""
+    mounted, answer = [], {"now": "allow"}
 
     def mount(path):
         mounted.append(path)
+        if answer["now"] == "refuse":
+            raise MessageError("credential propagation was unsuccessful")
+        if answer["now"] == "fail":
+            raise TimeoutError("Timed out waiting for the Drive to be mounted")
         (tmp_path / "drive" / "MyDrive").mkdir(parents=True)
 
-    google = types.ModuleType("google")
+    # Only google.colab: a fake "google" package would hide google.protobuf, which TensorFlow imports.
     colab = types.ModuleType("google.colab")
     drive = types.ModuleType("google.colab.drive")
     drive.mount = mount
     colab.drive = drive
-    google.colab = colab
-    monkeypatch.setitem(sys.modules, "google", google)
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.setitem(sys.modules, "google.colab.drive", drive)
-    return mounted, tmp_path / "drive"
+    monkeypatch.setitem(hosts._drive, "refused", None)  # a fresh kernel: Drive not asked yet
+    monkeypatch.setenv("CNN_KIT_OUTPUT_DIR", str(tmp_path / "local"))  # this machine's own disk
+    monkeypatch.setenv("CNN_KIT_DRIVE_MOUNT", str(tmp_path / "drive"))
+    return types.SimpleNamespace(mounted=mounted, mount=tmp_path / "drive", answer=answer)
 
 
 def test_detects_colab(fake_colab):
@@ -46,15 +57,47 @@ def test_outside_colab_no_menu_hint(capsys):
     assert "Runtime >" not in capsys.readouterr().out
 
 
-def test_output_dir_on_drive(fake_colab):
-    mounted, mount = fake_colab
-    path = environment.resolve_output_dir("outputs", use_drive=True, mount=str(mount))
-    assert mounted == [str(mount)] and path == str(mount / "MyDrive" / "cnn-course-kit" / "outputs")
-    environment.resolve_output_dir("outputs", use_drive=True, mount=str(mount))
-    assert len(mounted) == 1  # mounted once
-    assert environment.resolve_output_dir("outputs", use_drive=False, mount=str(mount)) == "outputs"
-    # The default ("") lands in the same Drive folder, whichever notebook asks (05 included).
-    assert environment.resolve_output_dir("", use_drive=True, mount=str(mount)) == path
+def test_output_dir_on_drive(fake_colab, tmp_path, capsys):
+    mounted, mount = fake_colab.mounted, fake_colab.mount
+    on_drive = str(mount / "MyDrive" / "cnn-course-kit" / "local")
+    assert environment.resolve_output_dir("") == on_drive  # the default on Colab: Drive, mounted once
+    assert "Colab asks for access now" in capsys.readouterr().out
+    assert environment.resolve_output_dir("", use_drive=True) == on_drive and mounted == [str(mount)]
+    # An explicit folder wins, Drive or not (the README's promise), and use_drive=False keeps the local one.
+    assert environment.resolve_output_dir(str(tmp_path / "mine")) == str(tmp_path / "mine")
+    assert environment.resolve_output_dir("", use_drive=False) == str(tmp_path / "local")
+    assert len(mounted) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"), [("refuse", "credential propagation was unsuccessful"), ("fail", "Timed out waiting")]
+)
+def test_a_refused_or_failed_drive_gives_one_line_and_runs_stay_local(fake_colab, tmp_path, capsys, answer, reason):
+    mounted = fake_colab.mounted
+    fake_colab.answer["now"] = answer
+    assert environment.resolve_output_dir("") == str(tmp_path / "local")  # no traceback: the notebook goes on
+    lines = [line for line in capsys.readouterr().out.splitlines() if "Drive not mounted" in line]
+    assert len(lines) == 1 and reason in lines[0] and str(tmp_path / "local") in lines[0], lines
+    assert "vanish when the runtime ends" in lines[0] and "drive.mount(" in lines[0]  # what it costs, how to mount
+    # The next step of the same session (06, make_pdf) does not ask again and lands in the same folder.
+    assert environment.resolve_output_dir("") == str(tmp_path / "local") and len(mounted) == 1
+
+
+def test_make_pdf_builds_from_the_folder_the_notebook_chose(fake_colab, tmp_path, monkeypatch):
+    """05 resolves its folder (use_drive=False here), then calls make_pdf(output_dir): the PDF step neither asks for
+    Drive again nor moves to another folder."""
+    from helpers.report import export
+
+    mounted = fake_colab.mounted
+    seen = {}
+    monkeypatch.setattr(export, "xelatex_available", lambda: True)
+    monkeypatch.setattr(
+        export.papermill, "execute_notebook", lambda nb, out, parameters, **kw: seen.update(parameters)
+    )
+    monkeypatch.setattr(export, "build_report", lambda out, profile: export.ReportResult(problems=["(stopped)"]))
+    folder = environment.resolve_output_dir("", use_drive=False)
+    assert export.make_pdf(folder, profile="") is None
+    assert seen["output_dir"] == str(Path(folder).resolve()) and mounted == []
 
 
 def test_use_drive_is_ignored_off_colab(capsys):

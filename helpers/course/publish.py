@@ -22,7 +22,8 @@ SOURCE = "cnn-course-kit/cnn-course-kit@v0.2.0"
 ROOT = Path(__file__).resolve().parents[2]
 _SOURCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}@[A-Za-z0-9._/-]{1,100}$")
 _BADGE_RE = re.compile(r"https://colab\.research\.google\.com/github/[^\s\"')]+?/notebooks/(\d\d_\w+\.ipynb)")
-_INSTALL_MARK = "# Colab only: install the course kit"
+_INSTALL_MARK = "# Colab and Kaggle only: install the course kit"
+_INSTALL_MARKS = (_INSTALL_MARK, "# Colab only: install the course kit")  # and the earlier wording, to rewrite it
 
 
 def parse_source(source: str) -> tuple[str, str]:
@@ -42,41 +43,64 @@ def badge_url(notebook: str, source: str = SOURCE) -> str:
 
 
 def install_cell(source: str = SOURCE) -> str:
-    """The first code cell of every notebook. It cannot import the kit (it installs it), so it is self-contained."""
+    """The first code cell of every notebook. It cannot import the kit (it installs it), so it is self-contained.
+
+    On Colab and Kaggle it installs the kit with pip, keeping the runtime's TensorFlow, Keras, NumPy and JAX (a
+    runtime without TensorFlow, Colab's TPU one, gets none: the kit runs on Keras' JAX backend there). Everywhere it
+    then checks that ``helpers`` is the kit, not a student's own ``helpers.py`` beside the notebook.
+    """
     parse_source(source)
-    return f'''{_INSTALL_MARK} at the version these notebooks were written for, and whatever
-# of its dependencies Colab lacks. Colab's TensorFlow, Keras and NumPy stay as they are (pip may not replace
-# them). Elsewhere this cell does nothing but import the kit: install it once as the README says.
+    return f'''{_INSTALL_MARK} at the version these notebooks were written for, and
+# whatever of its dependencies the runtime lacks. The runtime's TensorFlow, Keras, NumPy and JAX stay as they are
+# (pip may not replace them). Elsewhere this cell only checks the kit: install it once as the README says.
 KIT = "{source}"  # written by `python -m helpers.course.publish OWNER/REPO@REF`
+import importlib.util
+import os
 import sys
 
-if "google.colab" in sys.modules:
-    import importlib.metadata
+if "google.colab" in sys.modules or "KAGGLE_KERNEL_RUN_TYPE" in os.environ:
+    import importlib.metadata as md
     import re
     import subprocess
     import tempfile
 
     repo, ref = KIT.rsplit("@", 1)
-    url = repo if "://" in repo else f"https://github.com/{{repo}}"
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as keep:
-        keep.write("".join(f"{{p}}=={{importlib.metadata.version(p)}}\\n" for p in ("tensorflow", "keras", "numpy")))
-    pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "-c", keep.name, f"git+{{url}}@{{ref}}"],
-        capture_output=True,
-        text=True,
-    )
-    if pip.returncode:
-        log = pip.stderr + pip.stdout
-        last = (log.strip().splitlines() or ["(no output)"])[-1]
-        causes = {{
-            "resolve host|connect to|unreachable": "no network (is the runtime connected?)",
-            "not found|not appear to be a git|Username": f"repository {{url}} not found",
-            "did not match any|unknown revision": f"version {{ref}} not found in {{url}}",
-        }}
-        cause = next((c for pattern, c in causes.items() if re.search(pattern, log)), f"pip error: {{last}}")
-        raise SystemExit(f"The course kit was not installed: {{cause}}.")
+    url, kit = (repo if "://" in repo else f"https://github.com/{{repo}}"), "cnn-course-kit"
+    pinned = ("tensorflow", "keras", "numpy", "jax", "jaxlib")
+    keep = {{p: md.version(p) for p in pinned if importlib.util.find_spec(p)}}
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as pins:
+        pins.write("".join(f"{{p}}=={{v}}\\n" for p, v in keep.items()))
+
+    def pip(*args):
+        command = [sys.executable, "-m", "pip", "install", "-q", "-c", pins.name, *args]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            log = done.stderr + done.stdout
+            last = (log.strip().splitlines() or ["(no output)"])[-1]
+            causes = {{
+                "resolve host|connect to|unreachable": "no network (runtime offline? Kaggle: Settings > Internet)",
+                "not found|not appear to be a git|Username": f"repository {{url}} not found",
+                "did not match any|unknown revision": f"version {{ref}} not found in {{url}}",
+            }}
+            cause = next((c for pattern, c in causes.items() if re.search(pattern, log)), f"pip error: {{last}}")
+            raise SystemExit(f"The course kit was not installed: {{cause}}.")
+
+    if "tensorflow" in keep:
+        pip(f"git+{{url}}@{{ref}}")
+    else:  # no TensorFlow here (Colab's TPU runtime): the kit and what it needs, but not TensorFlow
+        pip("--no-deps", f"git+{{url}}@{{ref}}")
+        importlib.invalidate_caches()
+        pip(*[r for r in md.requires(kit) if "extra ==" not in r and not r.startswith("tensorflow")])
     importlib.invalidate_caches()
 
+found = importlib.util.find_spec("helpers")
+if found is None:
+    raise SystemExit("The course kit is not installed in this Python: pip install -e . in its folder (README).")
+if not found.submodule_search_locations or not importlib.util.find_spec("helpers.environment"):
+    raise SystemExit(
+        f"{{found.origin}} hides the course kit's package `helpers`: rename that file (say, my_helpers.py) and run "
+        "this cell again."
+    )
 from helpers.environment import setup'''
 
 
@@ -89,7 +113,7 @@ def _rewrite_notebook(path: Path, source: str) -> str | None:
     nb = json.loads(path.read_text(encoding="utf-8"))
     cells = nb["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
-    if not code or _INSTALL_MARK not in "".join(code[0]["source"]):
+    if not code or not any(mark in "".join(code[0]["source"]) for mark in _INSTALL_MARKS):
         return None
     code[0]["source"] = install_cell(source).splitlines(keepends=True)
     for cell in cells:

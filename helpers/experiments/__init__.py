@@ -15,8 +15,8 @@ Imports nothing from the kit (the bottom layer, beside ``runs`` and ``environmen
 from __future__ import annotations
 
 import fnmatch
+import importlib.metadata
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,8 @@ __all__ = [
     "notebook_path",
     "parameters_for",
 ]
+
+DISTRIBUTION = "cnn-course-kit"  # the kit's name on pip (pyproject.toml)
 
 NOTEBOOKS = {
     "data": "01_data_loading.ipynb",
@@ -123,13 +125,27 @@ def degradation_experiments() -> dict[str, dict[int, Experiment]]:
 
 
 def notebook_path(name: str) -> Path:
-    """A course notebook: in the repository checkout, or where the installed wheel put it (share/cnn-course-kit)."""
-    for folder in (
-        Path(__file__).resolve().parents[2] / "notebooks",
-        Path(sys.prefix) / "share" / "cnn-course-kit" / "notebooks",
-    ):
-        if (folder / name).is_file():
-            return folder / name
+    """A course notebook: in the repository checkout, or where pip put the installed kit's copy.
+
+    The wheel carries the notebooks as data files (``share/cnn-course-kit/notebooks``); where they land depends on
+    the install scheme (a venv's prefix, ``~/.local`` for ``--user``, ``/usr/local`` for Debian's and Colab's system
+    Python, whose ``sys.prefix`` is ``/usr``), so they are found from the installed distribution's own file list
+    (its RECORD), which names every file pip wrote, wherever it wrote it.
+    """
+    checkout = Path(__file__).resolve().parents[2] / "notebooks" / name
+    if checkout.is_file():
+        return checkout
+    try:
+        installed = importlib.metadata.distribution(DISTRIBUTION)
+        files = installed.files or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    for file in files:
+        if file.name == name and file.parent.name == "notebooks":
+            path = Path(installed.locate_file(file)).resolve()
+            if path.is_file():
+                return path
     raise FileNotFoundError(
-        f"Notebook {name} is neither in the repository nor in {sys.prefix}/share/cnn-course-kit: reinstall the kit."
+        f"Notebook {name} is neither in a checkout of the kit nor among the files pip installed for "
+        f"{DISTRIBUTION}: reinstall the kit (the notebook's first cell, or pip install --force-reinstall)."
     )

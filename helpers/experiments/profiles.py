@@ -32,8 +32,9 @@ PROFILES = {
         # learn on real sample images, the degradation study's four cheap networks, and the report.
         "about": "real data, 1,200 training (MNIST 1,700) / 300 validation / 500 test images, 5-40 epochs a run, "
         "8 training runs: VGG-11 and VGG-16, ResNet-50, the degradation study's plain and residual 20 and 56 "
-        "layers, GoogLeNet; the PDF included",
+        "layers, GoogLeNet; report.pdf too, where TeX is installed",
         "tag": "quick",
+        "pdf": "report",  # run_all.py builds report.pdf too (when TeX is installed; --no-pdf: not)
         # The "run an experiment" exercises would train a second network per notebook: only smoke (CI) runs them.
         "train": {
             "epochs": 8,
@@ -80,6 +81,7 @@ PROFILES = {
     "full": {
         "about": "full data and each recipe's epochs: for GPUs",
         "tag": None,
+        "pdf": "report",
         "train": {"experiment_exercises": False, "tensorboard": True},
         "data": {},
     },

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
 import re
 import shutil
 import subprocess
@@ -36,13 +37,17 @@ __all__ = [
     "xelatex_available",
 ]
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
+# Package data, found wherever pip put the kit (a venv, --user, /usr/local on Debian's and Colab's Python).
+TEMPLATE_DIR = Path(str(importlib.resources.files("helpers.report") / "templates"))
 TEX_PACKAGES = ("texlive-xetex", "texlive-fonts-recommended", "texlive-plain-generic", "pandoc", "fonts-dejavu-core")
 TEX_HINT = (
     "PDF not built: xelatex is missing. Install TeX, then rerun with --pdf: on Debian/Ubuntu "
     "`sudo apt-get install texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc fonts-dejavu-core`; "
     "on Colab `!apt-get install -y texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc`."
 )
+
+
+NOT_IN_REPORT = {"setup", "parameters", "injected-parameters", "questionnaire"}
 
 
 class ReportError(RuntimeError):
@@ -89,10 +94,11 @@ def report_facts(profile: str) -> dict:
 
 
 def _prepare(nb_path: Path, title: str, facts: dict | None, report: bool = True):
-    """The notebook to export, titled; as a report (code hidden), without the student's questionnaire."""
+    """The notebook to export, titled; as a report (code hidden), without what the reader does not need: the set-up
+    (cells tagged ``setup``: the Colab install, the parameters, papermill's injected ones) and the questionnaire."""
     nb = nbformat.read(nb_path, as_version=4)
     if report:
-        nb.cells = [c for c in nb.cells if "questionnaire" not in c.get("metadata", {}).get("tags", [])]
+        nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & NOT_IN_REPORT]
     nb.metadata["title"] = title
     nb.metadata["subtitle"] = "VGG, ResNet and GoogLeNet on MNIST and CIFAR-10"
     if facts:

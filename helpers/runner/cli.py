@@ -126,8 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         const="report",
         choices=["report", "all"],
-        help="build <output-dir>/report.pdf and report.html from the results; 'all' also exports every "
-        "executed notebook to its own PDF (needs xelatex; exit status 3 when the PDF was not built)",
+        help="build <output-dir>/report.pdf and report.html from the results (the quick and full profiles do "
+        "by default); 'all' also exports every executed notebook to its own PDF (needs xelatex; exit status 3 "
+        "when the PDF was not built)",
+    )
+    p.add_argument(
+        "--no-pdf", action="store_true", help="no report.pdf (quick and full build it by default when TeX is here)"
     )
     p.add_argument(
         "--report-only",

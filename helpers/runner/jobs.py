@@ -29,8 +29,9 @@ from helpers.runner.markers import (
 from helpers.runner.workers import claim_path, work_dir
 from helpers.runs import atomic_write
 
-ROOT = Path(__file__).resolve().parents[2]
-RUN_ALL = ROOT / "run_all.py"
+# The folder that holds this kit's ``helpers`` (a checkout, or site-packages): a worker started there with
+# ``python -m helpers.runner`` imports the same kit (``-m`` puts its working directory first on the path).
+KIT_ROOT = Path(__file__).resolve().parents[2]
 KERNEL_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
     "PYTHONUNBUFFERED": "1",
@@ -76,10 +77,10 @@ class Job:
     def start(self) -> None:
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, str(RUN_ALL), "--worker", str(self.spec)],
+            [sys.executable, "-m", "helpers.runner", "--worker", str(self.spec)],
             env={**os.environ, **KERNEL_ENV},
             start_new_session=True,
-            cwd=str(ROOT),
+            cwd=str(KIT_ROOT),
         )
 
     @property

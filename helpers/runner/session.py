@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.experiments import Experiment, parameters_for
-from helpers.report.export import build_report
+from helpers.experiments import PROFILES, Experiment, parameters_for
+from helpers.report.export import build_report, xelatex_available
 from helpers.runner.console import Console
 from helpers.runner.estimate import Estimate
 from helpers.runner.folder import folder_row, last_to_finish, wait_for_others, write_summary
@@ -125,7 +125,9 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
     )
     if console is not None and console.actual:
         print("\nTime on this machine, estimated vs actual\n" + console.comparison().to_string(index=False))
-    which = args.pdf or ("report" if args.report_only else None)
+    asked = args.pdf or ("report" if args.report_only else None)
+    which = asked or (None if args.no_pdf else PROFILES[args.profile].get("pdf"))  # quick and full: the PDF too
+    failed_pdf = 3 if asked or xelatex_available() else 0  # by the profile's default, TeX missing is one line
     built = outcome.get(appendix.name, {}) if appendix else {}
     if built.get("status", "").endswith("elsewhere"):
         print(f"Report: built by {built.get('worker')} (another worker that finished at the same time)")
@@ -134,7 +136,7 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
             print("Report: the evaluation appendix did not run through; no PDF (see its log).", file=sys.stderr)
             return 3
         if not make_report(output_dir, args.profile, which):
-            return 3
+            return failed_pdf
     elif which and appendix is None and not make_report(output_dir, args.profile, which):
-        return 3
+        return failed_pdf
     return 1 if failed else 0
