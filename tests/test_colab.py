@@ -86,17 +86,15 @@ def test_a_refused_or_failed_drive_gives_one_line_and_runs_stay_local(fake_colab
 def test_make_pdf_builds_from_the_folder_the_notebook_chose(fake_colab, tmp_path, monkeypatch):
     """05 resolves its folder (use_drive=False here), then calls make_pdf(output_dir): the PDF step neither asks for
     Drive again nor moves to another folder."""
-    from helpers.report import export
+    from helpers.report import export, notebook_pdf
 
     mounted = fake_colab.mounted
     seen = {}
-    monkeypatch.setattr(export, "xelatex_available", lambda: True)
-    monkeypatch.setattr(
-        export.papermill, "execute_notebook", lambda nb, out, parameters, **kw: seen.update(parameters)
-    )
-    monkeypatch.setattr(export, "build_report", lambda out, profile: export.ReportResult(problems=["(stopped)"]))
+    monkeypatch.setattr(notebook_pdf, "xelatex_available", lambda: True)
+    monkeypatch.setattr(export.papermill, "execute_notebook", lambda nb, out, parameters, **kw: seen.update(parameters))
+    monkeypatch.setattr(notebook_pdf, "build_report", lambda out, profile: export.ReportResult(problems=["(stopped)"]))
     folder = environment.resolve_output_dir("", use_drive=False)
-    assert export.make_pdf(folder, profile="") is None
+    assert notebook_pdf.make_pdf(folder, profile="") is None
     assert seen["output_dir"] == str(Path(folder).resolve()) and mounted == []
 
 

@@ -96,21 +96,48 @@ def where_the_kit_is(env, cwd) -> dict:
     return json.loads(done.stdout)
 
 
-def test_on_kaggle_the_install_cell_installs_and_runs_go_to_kaggle_working(stand_in, kit_repo, tmp_path):
-    """A fresh runtime (the kit uninstalled first) with Kaggle's variable: the cell installs into /usr/local."""
+@pytest.fixture(scope="module")
+def installed(stand_in, kit_repo, tmp_path_factory):
+    """A fresh runtime (the kit uninstalled first) with Kaggle's variable: the install cell, then ``setup()``."""
     repo, commit = kit_repo
-    env = colab_env(tmp_path, KAGGLE_KERNEL_RUN_TYPE="Interactive")
+    folder = tmp_path_factory.mktemp("kaggle")
+    env = colab_env(folder, KAGGLE_KERNEL_RUN_TYPE="Interactive")
     subprocess.run([PYTHON, "-m", "pip", "uninstall", "-y", "-q", "cnn-course-kit"], env=env, capture_output=True)
     cell = install_cell(f"file://{repo}@{commit}") + "\nsetup(0)\n"
-    done = subprocess.run([PYTHON, "-c", cell], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900)
+    done = subprocess.run([PYTHON, "-c", cell], capture_output=True, text=True, env=env, cwd=folder, timeout=900)
+    return done, env, folder
+
+
+def test_on_kaggle_the_install_cell_installs_and_runs_go_to_kaggle_working(installed):
+    done, env, folder = installed
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Settings > Accelerator > GPU" in done.stdout  # setup() names Kaggle's menu, not Colab's
-    found = where_the_kit_is(env, tmp_path)
+    found = where_the_kit_is(env, folder)
     assert found["prefix"] == "/usr" and found["purelib"].startswith("/usr/local/"), found  # the layout stood in
     assert found["kit"].startswith(found["purelib"]), found
     assert found["appendix"].startswith("/usr/local/share/cnn-course-kit/notebooks/"), found
     assert found["template"] and found["outputs"] == "/kaggle/working/outputs", found
     assert {name: v for name, v in versions(KEPT, env).items()} == {name: PINS[name] for name in KEPT}
+
+
+def test_the_runner_works_from_the_installed_kit(installed, tmp_path):
+    """No checkout, no run_all.py: ``python -m helpers.runner`` runs a notebook the wheel carries, each experiment in a
+    worker process of its own (the same ``python -m helpers.runner --worker``)."""
+    env = colab_env(tmp_path)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [PYTHON, "-m", "helpers.runner", "--profile", "smoke", "--only", "data_overview", "--no-report"]
+        + ["--output-dir", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    summary = (out / "summary.csv").read_text()
+    assert "data_overview" in summary and ",ok," in summary, summary
+    assert (out / "notebooks" / "data_overview.ipynb").is_file()
 
 
 FAKE_COLAB = textwrap.dedent("""
@@ -165,7 +192,7 @@ def outputs(nb, kind: str | None = None) -> str:
     )
 
 
-def test_on_colab_02_trains_05_reports_and_make_pdf_builds_report_pdf(stand_in, kit_repo, tmp_path):
+def test_on_colab_02_trains_05_reports_and_make_pdf_builds_report_pdf(installed, kit_repo, tmp_path):
     repo, commit = kit_repo
     kit = f"file://{repo}@{commit}"
     content, drive = tmp_path / "content", tmp_path / "drive"

@@ -38,7 +38,7 @@ def test_smoke_report_pdf_reads_right(smoke):
     assert re.search(r"\| +Param # \| Connected to +\|", text)  # ResNet-50's skip connections
     for title in (
         "Deep CNNs for image classification",
-        "Git commit",
+        "cnn-course-kit 0.2.0, commit",
         "Hardware",
         "Profile",
         "Results beside the reports",
@@ -110,7 +110,10 @@ def test_latex_error_extraction():
 def test_report_facts_name_commit_versions_hardware_profile():
     facts = report.report_facts("quick")
     assert facts["Profile"] == "quick" and facts["TensorFlow / Keras"].count("/") == 1
-    assert facts["Hardware"].startswith("CPU") and facts["Git commit"]
+    assert facts["Hardware"].startswith("CPU")
+    assert re.fullmatch(
+        r"cnn-course-kit \d+\.\d+\.\d+, commit ([0-9a-f]{7,}( \(with local changes\))?|unknown)", facts["Kit"]
+    )
 
 
 @NEEDS_TEX

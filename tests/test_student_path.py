@@ -103,6 +103,25 @@ def test_install_cell_stops_with_one_line_naming_the_cause(kit_repo, tmp_path, k
     assert cause in lines[0], lines[0]
 
 
+@pytest.mark.parametrize("own", ["helpers.py", "helpers/__init__.py"])
+def test_a_students_own_helpers_beside_the_notebook_is_named_in_one_line(tmp_path, own):
+    """Python imports the notebook's folder first: a student's helpers.py (or helpers/ package) would hide the kit's
+    and end in "No module named 'helpers.environment'"; the first cell names the file instead."""
+    (tmp_path / own).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / own).write_text("def plot_loss(history):\n    pass\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    cell = publish.install_cell(publish.SOURCE)  # off Colab and Kaggle: it only checks the kit
+    done = subprocess.run([sys.executable, "-c", cell], capture_output=True, text=True, cwd=tmp_path, env=env)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert str(tmp_path / own) in lines[0] and "hides the course kit's package" in lines[0], lines[0]
+    assert "rename it" in lines[0]
+    (tmp_path / own).rename(tmp_path / "my_helpers.py")  # renamed: the same cell now finds the kit
+    shutil.rmtree(tmp_path / "helpers", ignore_errors=True)
+    done = subprocess.run([sys.executable, "-c", cell], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+
+
 def _github_unreachable() -> bool:
     return (
         subprocess.run(
@@ -138,7 +157,7 @@ def test_wheel_installed_elsewhere_builds_the_pdf(smoke, tmp_path):
     runs = tmp_path / "student"
     shutil.copytree(out / "runs", runs / "runs", ignore=shutil.ignore_patterns("*.keras", "backup", "notebook.*"))
     code = textwrap.dedent(f"""
-        import helpers, helpers.report.export as r
+        import helpers, helpers.report.notebook_pdf as r
         from helpers.experiments import notebook_path
         assert "{venv}" in helpers.__file__, helpers.__file__
         assert "{venv}" in str(notebook_path("05_evaluation_appendix.ipynb"))

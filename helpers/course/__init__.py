@@ -54,7 +54,7 @@ from helpers.report.display import (  # noqa: E402
     show_table,
     test_summary,
 )
-from helpers.report.export import make_pdf  # noqa: E402
+from helpers.report.notebook_pdf import make_pdf  # noqa: E402
 from helpers.report.pages import run_page, show_evaluation  # noqa: E402
 from helpers.report.tables import (  # noqa: E402
     ablation_histories,

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import importlib.resources
 import re
 import shutil
@@ -17,12 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-import papermill
 from nbconvert import HTMLExporter, PDFExporter
 from nbconvert.exporters.pdf import LatexFailed
 
-from helpers.environment import environment_info, in_colab, resolve_output_dir
-from helpers.experiments import NOTEBOOKS, notebook_path
+from helpers.environment import environment_info
+from helpers.experiments import DISTRIBUTION
 from helpers.runs import atomic_write
 
 __all__ = [
@@ -31,15 +31,12 @@ __all__ = [
     "build_report",
     "export_html",
     "export_pdf",
-    "install_tex",
-    "make_pdf",
     "report_facts",
     "xelatex_available",
 ]
 
 # Package data, found wherever pip put the kit (a venv, --user, /usr/local on Debian's and Colab's Python).
 TEMPLATE_DIR = Path(str(importlib.resources.files("helpers.report") / "templates"))
-TEX_PACKAGES = ("texlive-xetex", "texlive-fonts-recommended", "texlive-plain-generic", "pandoc", "fonts-dejavu-core")
 TEX_HINT = (
     "PDF not built: xelatex is missing. Install TeX, then rerun with --pdf: on Debian/Ubuntu "
     "`sudo apt-get install texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc fonts-dejavu-core`; "
@@ -76,6 +73,13 @@ def git_commit(root: Path | None = None) -> str:
         return "unknown"
 
 
+def kit_version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # a checkout never installed (its files on sys.path)
+        return "(not installed)"
+
+
 def report_facts(profile: str) -> dict:
     """Date, commit, library versions, hardware and profile: the title page of the report."""
     info = environment_info()
@@ -83,7 +87,7 @@ def report_facts(profile: str) -> dict:
     accel = ", ".join(g["name"] for g in hw["gpus"]) or f"CPU ({hw['processor']}, {hw['cpu_count']} cores)"
     return {
         "Date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "Git commit": git_commit(),
+        "Kit": f"cnn-course-kit {kit_version()}, commit {git_commit()}",
         "Profile": profile or "none (the runs found)",
         "Hardware": accel,
         "TensorFlow / Keras": f"{v['tensorflow']} / {v['keras']}",
@@ -188,58 +192,3 @@ def build_report(output_dir: str | Path, profile: str, which: str = "report") ->
             except ReportError as e:
                 result.problems.append(str(e))
     return result
-
-
-def install_tex() -> bool:
-    """Install xelatex and pandoc with apt (Colab: about a minute, once per session); True when they are there."""
-    if xelatex_available():
-        return True
-    print("Installing TeX for the PDF with apt-get (about a minute, once per session)...", flush=True)
-    for command in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *TEX_PACKAGES],
-    ):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-        except (OSError, subprocess.SubprocessError) as e:
-            print(f"TeX not installed ({e}). {TEX_HINT}")
-            return False
-        if done.returncode:
-            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-            print(f"TeX not installed: {' '.join(command[:2])} failed: {last}")
-            return False
-    return xelatex_available()
-
-
-def make_pdf(output_dir: str = "", use_drive: bool | None = None, profile: str = "", download: bool | None = None):
-    """Your report as a PDF, from a notebook (Colab too) or a script: runs the evaluation appendix afresh over every
-    run in the outputs folder, exports it to ``report.html`` and ``report.pdf`` there, and on Colab offers the PDF
-    for download. Installs TeX first on Colab when it is missing; elsewhere says how. Returns the PDF's path or None.
-    """
-    out = Path(resolve_output_dir(output_dir, use_drive)).resolve()
-    if not xelatex_available() and in_colab():
-        install_tex()
-    executed = out / "notebooks" / "evaluation_appendix.ipynb"
-    executed.parent.mkdir(parents=True, exist_ok=True)
-    print(f"Running the evaluation appendix over {out / 'runs'} ...", flush=True)
-    papermill.execute_notebook(
-        str(notebook_path(NOTEBOOKS["appendix"])),
-        str(executed),
-        kernel_name="python3",
-        parameters={"output_dir": str(out), "profile": profile, "build_pdf": False},
-        progress_bar=False,
-        coalesce_streams=True,
-    )
-    result = build_report(out, profile)
-    for problem in result.problems:
-        print(problem)
-    if result.html:
-        print(f"Report (HTML): {result.html}")
-    if not result.pdf:
-        return None
-    print(f"Report (PDF): {result.pdf}")
-    if download if download is not None else in_colab():
-        from google.colab import files  # exists on Colab only
-
-        files.download(str(result.pdf))
-    return result.pdf
