@@ -71,9 +71,15 @@ def test_the_hook_hides_tensorflow(tmp_path):
 KIT_IMPORT = "from helpers.environment import import_keras_quietly; print(import_keras_quietly().config.backend())"
 
 
-def test_without_tensorflow_the_kit_picks_jax_and_says_so_in_one_line(tmp_path):
-    """Colab's TPU runtime: JAX, no TensorFlow, KERAS_BACKEND unset."""
-    env = {**without_tensorflow(tmp_path, backend=None), "KERAS_HOME": str(tmp_path / "keras-home")}
+@pytest.mark.parametrize("keras_json", [None, "tensorflow"], ids=["fresh", "keras-json-default"])
+def test_without_tensorflow_the_kit_picks_jax_and_says_so_in_one_line(tmp_path, keras_json):
+    """Colab's TPU runtime: JAX, no TensorFlow, KERAS_BACKEND unset; Keras' own keras.json, which names tensorflow
+    as soon as Keras once ran, is no reason to stop."""
+    home = tmp_path / "keras-home"
+    if keras_json:
+        home.mkdir()
+        (home / "keras.json").write_text(json.dumps({"backend": keras_json, "floatx": "float32"}))
+    env = {**without_tensorflow(tmp_path, backend=None), "KERAS_HOME": str(home)}
     proc = subprocess.run([sys.executable, "-c", KIT_IMPORT], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     *said, chosen = proc.stdout.strip().splitlines()

@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers.experiments import EXPERIMENTS, experiments_for  # noqa: E402
+from helpers.experiments import EXPERIMENTS, experiments_for, parameters_for  # noqa: E402
 from helpers.report.export import xelatex_available  # noqa: E402
 from helpers.runner import (  # noqa: E402
     claims,
@@ -34,13 +34,22 @@ from helpers.runner import (  # noqa: E402
     workers,
 )
 from helpers.runner import cli as run_all  # noqa: E402
+from helpers.runner.estimate import reference_seconds  # noqa: E402
+from helpers.runner.shards import shares  # noqa: E402
 
 ONLY = "*v[ge]*[wt]"  # data_overview and r1_exp1_vgg16_mnist (and the appendix)
 SELECTED = [e.name for e in experiments_for("smoke", ONLY)]
-WORK = [n for n in SELECTED if n != "evaluation_appendix"]
+WORK = [n for n in SELECTED if not EXPERIMENTS[n].needs]
 TRAINED = "r1_exp1_vgg16_mnist"
 SMOKE = ["--profile", "smoke", "--only", ONLY]
-EPOCH = r"^Epoch \d+/\d+\b"  # the kit's one line per epoch
+EPOCH = r"^Epoch \d+/\d+\b"
+
+
+def smoke_seconds(exp):
+    return reference_seconds(exp, parameters_for(exp, "smoke", "out"))
+
+
+# the kit's one line per epoch
 PDF_CODE = 0 if xelatex_available() else 3  # 3: the report job ran, but no TeX for the PDF
 
 
@@ -291,16 +300,18 @@ def test_a_bad_cluster_environment_gets_a_one_line_error(tmp_path, monkeypatch, 
 
 
 def test_the_summary_describes_the_folder_not_the_share(tmp_path, monkeypatch, capsys):
-    """Shard 1/3 of three experiments: one it finds finished, one a live worker holds, one (in shard 3) that
-    another worker failed: all three in summary.csv, and the failure elsewhere makes the exit status 1."""
+    """Shard i/2 of three experiments: one it finds finished, one a live worker holds, one (in the other shard)
+    that another worker failed: all three in summary.csv, and the failure elsewhere makes the exit status 1."""
     finished, held, failed = (EXPERIMENTS[n] for n in (TRAINED, "data_overview", "r1_exp3_resnet50_mnist"))
-    assert run_all.in_shard(finished, (1, 3)) and run_all.in_shard(held, (1, 3)) and run_all.in_shard(failed, (3, 3))
+    cut = shares([finished, held, failed], 2, smoke_seconds)  # by time: ResNet-50 alone, the two others together
+    mine = next(i for i, share in enumerate(cut, 1) if finished in share)
+    assert cut[mine - 1] == [finished, held] or cut[mine - 1] == [held, finished]
     monkeypatch.setattr(run_all, "experiments_for", lambda profile, only=None: [finished, held, failed])
     (tmp_path / "runs" / TRAINED).mkdir(parents=True)
     (tmp_path / "runs" / TRAINED / "metrics.json").write_text(json.dumps({"test_accuracy": 0.5}))
     markers.write_result(tmp_path, failed.name, "failed", "ValueError: boom", 3.0, "node-c pid 7")
     claims.claim(workers.claim_path(tmp_path, held.name), worker="node-a pid 1")  # alive: this very process
-    assert run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path), "--shard", "1/3"]) == 1
+    assert run_all.main(["--profile", "smoke", "--output-dir", str(tmp_path), "--shard", f"{mine}/2"]) == 1
     summary = pd.read_csv(tmp_path / "summary.csv").set_index("experiment")
     assert summary["status"].to_dict() == {
         TRAINED: "skipped (finished)",
@@ -394,7 +405,8 @@ def slurm_folder(tmp_path_factory):
         "SLURM_ARRAY_TASK_COUNT": "3",
     }  # --array=1-3 instead of the script's
     args = [*SMOKE, "--output-dir", str(out)]
-    victim = next(i for i in (1, 2, 3) if run_all.in_shard(EXPERIMENTS[TRAINED], (i, 3)))
+    cut = shares(experiments_for("smoke", ONLY), 3, smoke_seconds)
+    victim = next(i for i, share in enumerate(cut, 1) if EXPERIMENTS[TRAINED] in share)
 
     def task(i, log):
         return start(["bash", str(train), *args], out, tmp / log, {**array, "SLURM_ARRAY_TASK_ID": str(i)})

@@ -91,7 +91,9 @@ def test_make_pdf_builds_from_the_folder_the_notebook_chose(fake_colab, tmp_path
     mounted = fake_colab.mounted
     seen = {}
     monkeypatch.setattr(notebook_pdf, "xelatex_available", lambda: True)
-    monkeypatch.setattr(export.papermill, "execute_notebook", lambda nb, out, parameters, **kw: seen.update(parameters))
+    monkeypatch.setattr(
+        notebook_pdf.papermill, "execute_notebook", lambda nb, out, parameters, **kw: seen.update(parameters)
+    )
     monkeypatch.setattr(notebook_pdf, "build_report", lambda out, profile: export.ReportResult(problems=["(stopped)"]))
     folder = environment.resolve_output_dir("", use_drive=False)
     assert notebook_pdf.make_pdf(folder, profile="") is None

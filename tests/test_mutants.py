@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from helpers.course import judges
-from helpers.experiments import EXPERIMENTS, NOTEBOOKS, experiments_for
+from helpers.experiments import EXPERIMENTS, experiments_for, parameters_for
 from helpers.report import tables
 from helpers.runner import claims, shards
 from helpers.runs import RunDir
@@ -343,16 +343,22 @@ class TestShards:
             with pytest.raises(shards.UsageError, match="expected i/n with whole numbers"):
                 shards.parse_shard(bad)
 
-    def test_in_shard(self):
-        import zlib
+    def test_shares(self):
+        from helpers.runner.estimate import reference_seconds
 
-        appendix = next(e for e in EXPERIMENTS.values() if e.notebook == NOTEBOOKS["appendix"])
-        assert all(shards.in_shard(appendix, (i, 3)) for i in (1, 2, 3))
-        for e in experiments_for("full"):
-            assert shards.in_shard(e, None)
-            homes = [i for i in (1, 2, 3, 4, 5) if shards.in_shard(e, (i, 5))]
-            if e is not appendix:
-                assert homes == [zlib.crc32(e.name.encode()) % 5 + 1], e.name
+        def seconds(e):
+            return reference_seconds(e, parameters_for(e, "full", "out"))
+
+        selected = experiments_for("full")
+        assert shards.share_of(selected, None, seconds) == [e for e in selected if not e.needs]
+        for n in (1, 3, 5):
+            cut = shards.shares(selected, n, seconds)
+            homes = {e.name: [i for i, share in enumerate(cut, 1) if e in share] for e in selected}
+            for e in selected:  # each runnable experiment in exactly one share; 06 and the appendix in none
+                assert len(homes[e.name]) == (0 if e.needs else 1), e.name
+            assert [shards.share_of(selected, (i, n), seconds) for i in range(1, n + 1)] == [
+                [e for e in selected if e in share] for share in cut
+            ]
 
     def test_shard_from_slurm(self):
         env = {"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "4"}

@@ -16,7 +16,7 @@ from conftest import run_cli
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from helpers.experiments import EXPERIMENTS, NOTEBOOKS, PROFILES, Experiment, experiments_for  # noqa: E402
+from helpers.experiments import EXPERIMENTS, NOTEBOOKS, PROFILES, Experiment, experiments_for, parameters_for  # noqa: E402
 from helpers.runner import (  # noqa: E402
     claims,
     estimate,
@@ -278,11 +278,13 @@ def test_no_data_and_no_network_names_both_ways_out(tmp_path, monkeypatch, capsy
 
 
 def test_shards_partition_the_matrix():
-    names = {e.name for e in experiments_for("full")}
-    shares = [{e.name for e in experiments_for("full") if run_all.in_shard(e, (i, 3))} for i in (1, 2, 3)]
-    assert set.union(*shares) == names
-    trained = [s - {"evaluation_appendix"} for s in shares]
-    assert sum(len(s) for s in trained) == len(names) - 1 and all(trained)
+    from helpers.runner.estimate import reference_seconds
+    from helpers.runner.shards import shares
+
+    selected = experiments_for("full")
+    cut = shares(selected, 3, lambda e: reference_seconds(e, parameters_for(e, "full", "out")))
+    names = [e.name for share in cut for e in share]
+    assert sorted(names) == sorted(e.name for e in selected if not e.needs) and all(cut)
 
 
 def test_an_experiment_another_process_runs_is_left_alone(tmp_path, monkeypatch):

@@ -95,7 +95,7 @@ if "google.colab" in sys.modules or "KAGGLE_KERNEL_RUN_TYPE" in os.environ:
 
 found = importlib.util.find_spec("helpers")
 if found is None:
-    raise SystemExit("The course kit is not installed in this Python: pip install -e . in its folder (README).")
+    raise SystemExit("The course kit is not installed in this Python: install it as the README says, then rerun.")
 if not any(os.path.isdir(os.path.join(p, "environment")) for p in found.submodule_search_locations or []):
     raise SystemExit(
         f"{{found.origin or list(found.submodule_search_locations)[0]}} hides the course kit's package `helpers`: "

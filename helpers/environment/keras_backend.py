@@ -41,12 +41,12 @@ def choose_backend() -> str:
     """
     if "keras" in sys.modules:
         return sys.modules["keras"].config.backend()
-    asked = os.environ.get("KERAS_BACKEND") or _keras_json_backend()
-    wanted = asked or "tensorflow"
+    asked = os.environ.get("KERAS_BACKEND")  # by name; keras.json says "tensorflow" as soon as Keras once ran
+    wanted = asked or _keras_json_backend() or "tensorflow"
     if wanted != "tensorflow" or importlib.util.find_spec("tensorflow"):
         return wanted
     where = "this TPU runtime" if on_tpu_runtime() else "this Python"
-    if asked:  # KERAS_BACKEND=tensorflow (or keras.json) by name: the person chose it, so say what to change
+    if asked:  # KERAS_BACKEND=tensorflow: the person chose it, so say what to change
         raise SystemExit(
             f"KERAS_BACKEND is tensorflow, but TensorFlow is not installed in {where}: "
             "pip install tensorflow, or set KERAS_BACKEND=jax before Python starts."

@@ -25,6 +25,7 @@ from helpers.experiments.profiles import PROFILES
 
 __all__ = [
     "EXPERIMENTS",
+    "NEEDS",
     "NOTEBOOKS",
     "PROFILES",
     "Experiment",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 DISTRIBUTION = "cnn-course-kit"  # the kit's name on pip (pyproject.toml)
+
+NEEDS = {"interpret": "runs", "appendix": "all"}  # by notebook kind: see Experiment.needs
 
 NOTEBOOKS = {
     "data": "01_data_loading.ipynb",
@@ -58,12 +61,17 @@ class Experiment:
     reported: float | None = None  # the report's test accuracy in %
     tags: tuple[str, ...] = ()
     label: str = ""  # the row's name in the report's table ("VGG16 with lr=0.01")
+    # What it reads, so what must exist before it runs: "runs" (at least one finished training run: 06 interprets
+    # one) or "all" (every run of the profile: the evaluation appendix, the report). Such experiments run in the
+    # report step (the last worker, or --report-only), after the runs, every time, over whatever exists then.
+    needs: str = ""
 
 
 def _experiment(name, notebook, model, dataset, recipe, overrides, table, reported, profiles, label=""):
     params = {"model": model, "dataset": dataset, "recipe": recipe, **overrides} if model else {}
     report = recipe if recipe in ("report1", "report2") else None
-    return Experiment(name, NOTEBOOKS[notebook], params, report, table, reported, tuple(profiles.split()), label)
+    needs = NEEDS.get(notebook, "")
+    return Experiment(name, NOTEBOOKS[notebook], params, report, table, reported, tuple(profiles.split()), label, needs)
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (_experiment(*row) for row in MATRIX)}
@@ -75,14 +83,15 @@ def experiments_for(profile: str, pattern: str | None = None) -> list[Experiment
         raise ValueError(f"Unknown profile {profile!r}; valid: {', '.join(PROFILES)}.")
     tag = PROFILES[profile]["tag"]
     chosen = [e for e in EXPERIMENTS.values() if tag is None or tag in e.tags]
-    if pattern:
-        glob = pattern if any(ch in pattern for ch in "*?[") else f"*{pattern}*"
-        chosen = [e for e in chosen if fnmatch.fnmatch(e.name, glob) or e.notebook == NOTEBOOKS["appendix"]]
-        if all(e.notebook == NOTEBOOKS["appendix"] for e in chosen):
+    if pattern:  # globs or substrings, comma-separated; the appendix stays (it reports on whatever exists)
+        globs = [p if any(ch in p for ch in "*?[") else f"*{p}*" for p in pattern.split(",") if p.strip()]
+        matched = [e for e in chosen if any(fnmatch.fnmatch(e.name, g.strip()) for g in globs)]
+        if not [e for e in matched if e.notebook != NOTEBOOKS["appendix"]]:
             names = ", ".join(e.name for e in experiments_for(profile))
             raise ValueError(
                 f"--only {pattern!r} matches no experiment of profile {profile!r}; its experiments: {names}."
             )
+        chosen = [e for e in chosen if e in matched or e.notebook == NOTEBOOKS["appendix"]]
     return chosen
 
 

@@ -10,11 +10,12 @@ import sys
 from pathlib import Path
 
 from helpers.experiments import NOTEBOOKS, PROFILES, experiments_for, parameters_for
+from helpers.runner.estimate import reference_seconds
 from helpers.runner.folder import list_state
 from helpers.runner.markers import is_finished
-from helpers.runner.preflight import check_data_access, check_output_dir, check_parameters
+from helpers.runner.preflight import check_data_access, check_output_dir, check_parameters, keep_profile
 from helpers.runner.session import run
-from helpers.runner.shards import SHARD_COUNT_VAR, UsageError, in_shard, parse_shard, shard_from_env
+from helpers.runner.shards import SHARD_COUNT_VAR, UsageError, parse_shard, shard_from_env, share_of
 from helpers.runner.worker import worker
 from helpers.runs import OUTPUT_DIR_ENV, default_output_dir
 
@@ -91,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed every run's split, initial weights, shuffling and augmentation (default: the notebooks' 0); "
         "another seed is another sample of the same experiment: give it its own --output-dir",
     )
-    p.add_argument("--only", metavar="PATTERN", help="run only experiments whose name matches (glob or substring)")
+    p.add_argument(
+        "--only",
+        metavar="PATTERN",
+        help="run only experiments whose name matches (glob or substring; several, comma-separated)",
+    )
     p.add_argument(
         "--data-dir", type=_checked(_data_dir), help="folder with mnist.npz and cifar-10-python.tar.gz (offline use)"
     )
@@ -152,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="with --report-only: how long to wait for experiments running elsewhere (default 86400)",
     )
+    p.add_argument(
+        "--count-shards",
+        action="store_true",
+        help="print how many shares of this selection get work (the most array tasks worth starting) and exit",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     return p
 
@@ -178,27 +188,34 @@ def main(argv=None) -> int:
         except ValueError as e:
             raise UsageError(str(e)) from None
         appendix = next((e for e in selected if e.notebook == NOTEBOOKS["appendix"]), None)
-        share = [] if args.report_only else [e for e in selected if e is not appendix and in_shard(e, shard)]
+        waiting = [e for e in selected if e.needs]  # they read the runs: the report step runs them, after the runs
         output_dir = Path(args.output_dir).resolve()
+        if args.count_shards:
+            print(sum(not e.needs for e in selected))
+            return 0
+
+        def seconds(exp):  # the kit's reference time, the same on every machine: every worker cuts the same shares
+            return reference_seconds(exp, parameters_for(exp, args.profile, str(output_dir)))
+
+        share = [] if args.report_only else share_of(selected, shard, seconds)
         data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
         jobs = [(e, parameters_for(e, args.profile, str(output_dir), data_dir, args.seed)) for e in share]
         if args.list:
-            for exp in share + ([appendix] if appendix else []):
+            for exp in share + waiting:
                 print(f"{exp.name:42s} {exp.notebook:30s} {list_state(exp, output_dir)}")
             return 0
         if args.report_only and appendix is None:
             raise UsageError(f"--report-only: profile {args.profile!r} has no evaluation appendix to build.")
-        check_parameters(
-            jobs + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))] if appendix else [])
-        )
-        check_output_dir(output_dir)
+        check_parameters(jobs + [(e, parameters_for(e, args.profile, str(output_dir))) for e in waiting])
+        check_output_dir(output_dir, args.profile)
         todo = [(e, p) for e, p in jobs if args.force or not is_finished(e, output_dir)]
         check_data_access(todo, args.profile, data_dir)
+        keep_profile(output_dir, args.profile)
     except UsageError as e:
         print(f"run_all.py: error: {e}", file=sys.stderr)
         return 2
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir, n_jobs)
+        return run(args, selected, waiting, jobs, todo, shard, shard_source, output_dir, n_jobs)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.experiments import NOTEBOOKS, Experiment
+from helpers.experiments import Experiment
 from helpers.runner.claims import read_holder
 from helpers.runner.markers import FAILED, done_marker, executed_path, is_finished, read_result, test_accuracy
 from helpers.runner.workers import Registration, claim_path, holder_of, holding, live_workers, work_dir
@@ -85,7 +85,7 @@ def last_to_finish(registration: Registration, selected: list[Experiment], outpu
         return (
             f"{len(others)} other worker(s) still running ({', '.join(h.who for h in others)}); the last one builds it"
         )
-    open_ = [e.name for e in selected if e.notebook != NOTEBOOKS["appendix"] and not settled(e, output_dir)]
+    open_ = [e.name for e in selected if not e.needs and not settled(e, output_dir)]
     if open_:
         return (
             f"{len(open_)} experiment(s) neither finished nor failed yet ({', '.join(open_)}); the last worker "
@@ -110,7 +110,7 @@ def wait_for_others(selected: list[Experiment], output_dir: Path, wait: float, m
                 f" ({len(workers)} worker(s) registered)",
                 flush=True,
             )
-            return [e.name for e in selected if e.name in running and e.notebook != NOTEBOOKS["appendix"]]
+            return [e.name for e in selected if e.name in running and not e.needs]
         if time.monotonic() >= next_note:
             print(
                 f"Waiting (up to {wait:g} s) for {len(workers)} worker(s) and {len(running)} running experiment(s)"

@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from helpers.experiments import NOTEBOOKS, Experiment
+from helpers.experiments import Experiment
 from helpers.runner.workers import work_dir
 from helpers.runs import RunDir, atomic_write
 
@@ -46,9 +46,9 @@ def ok_marker(exp: Experiment, output_dir: Path) -> Path:
 def done_marker(exp: Experiment, output_dir: Path) -> Path | None:
     """The file that says an experiment is finished: its run's metrics.json, or the data notebook's .ok file.
 
-    The appendix has none: it summarises whatever exists, so it runs every time.
+    The report step's experiments (06, the appendix) have none: they read whatever runs exist, so they run every time.
     """
-    if exp.notebook == NOTEBOOKS["appendix"]:
+    if exp.needs:
         return None
     return RunDir(output_dir, exp.name) / RunDir.METRICS if is_training(exp) else ok_marker(exp, output_dir)
 

@@ -12,7 +12,7 @@ import papermill
 
 from helpers.experiments import NOTEBOOKS, Experiment, notebook_path
 from helpers.runner.shards import UsageError
-from helpers.runs import make_writable_dir
+from helpers.runs import atomic_write, make_writable_dir
 
 __all__ = ["check_data_access", "check_output_dir", "check_parameters", "notebook_parameters"]
 
@@ -74,8 +74,29 @@ def check_data_access(jobs, profile: str, data_dir: str | None) -> None:
         )
 
 
-def check_output_dir(output_dir: Path) -> None:
+def profile_file(output_dir: Path) -> Path:
+    return output_dir / ".run_all" / "profile"
+
+
+def check_output_dir(output_dir: Path, profile: str) -> None:
+    """Writable, and not another profile's: a folder keeps one profile's runs (smoke's synthetic runs must never
+    count as quick's, whose experiments share their names). Checked before anything is written."""
+    try:
+        other = profile_file(output_dir).read_text().strip()
+    except OSError:
+        other = None
+    if other and other != profile:
+        raise UsageError(
+            f"--output-dir {str(output_dir)!r} holds the runs of profile {other!r}: give profile {profile!r} a "
+            "folder of its own (--output-dir), so that neither counts the other's runs as its own."
+        )
     try:
         make_writable_dir(output_dir)
     except OSError as e:
         raise UsageError(f"--output-dir {str(output_dir)!r} cannot be written ({e.strerror or e}).") from None
+
+
+def keep_profile(output_dir: Path, profile: str) -> None:
+    """Record the folder's profile, once every check has passed (``check_output_dir`` reads it)."""
+    if not profile_file(output_dir).is_file():
+        atomic_write(profile_file(output_dir), profile + "\n")

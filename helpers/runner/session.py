@@ -18,6 +18,7 @@ from helpers.runner.jobs import run_jobs
 from helpers.runner.markers import FAILED
 from helpers.runner.preflight import notebook_parameters
 from helpers.runner.workers import Registration
+from helpers.runs import finished_runs
 
 __all__ = ["appendix_parameters", "make_report", "run"]
 
@@ -32,6 +33,18 @@ def appendix_parameters(exp: Experiment, profile: str, output_dir: Path, only: s
     if "running" in declared:
         params["running"] = sorted(running)
     return params
+
+
+def report_step(exp: Experiment, args, output_dir: Path, running: list[str], who: str, console) -> dict:
+    """One experiment of the report step, or why it did not run: 06 needs a finished run to interpret."""
+    if exp.needs == "runs" and finished_runs(output_dir).empty:
+        print(f"{exp.name}: skipped, no finished run in {output_dir / 'runs'} to interpret", flush=True)
+        return {exp.name: {"status": "skipped", "error": "no finished run to interpret", "worker": who}}
+    if exp.needs == "all":
+        params = appendix_parameters(exp, args.profile, output_dir, args.only, running)
+    else:
+        params = parameters_for(exp, args.profile, str(output_dir), seed=args.seed)
+    return run_jobs([(exp, params)], output_dir, 1, args.timeout, time.time(), who, console)
 
 
 def make_report(output_dir: Path, profile: str, which: str) -> bool:
@@ -49,25 +62,28 @@ def make_report(output_dir: Path, profile: str, which: str) -> bool:
     return result.pdf_built
 
 
-def start_console(todo, appendix, args, output_dir: Path, headline: str) -> Console:
+def start_console(todo, waiting, args, output_dir: Path, headline: str) -> Console:
     """Say where the logs are, what runs (``headline``) and how long the job will take on this machine; the console
     that shows its progress."""
-    report = appendix is not None and not args.no_report
-    planned = list(todo) + ([(appendix, parameters_for(appendix, args.profile, str(output_dir)))] if report else [])
+    report = bool(waiting) and not args.no_report
+    planned = list(todo) + ([(e, parameters_for(e, args.profile, str(output_dir))) for e in waiting] if report else [])
     estimate = Estimate(planned)
     print(
         f"Logs: {output_dir / 'logs'}/<experiment>.log, one an experiment (all its notebook printed); the executed "
         f"notebooks: {output_dir / 'runs'}/<experiment>/notebook.ipynb",
         flush=True,
     )
-    print(headline + (f"; then the report ({appendix.notebook})" if report else ""), flush=True)
+    then = ", ".join(e.notebook for e in waiting)
+    print(headline + (f"; then, over the runs that exist, the report step ({then})" if report else ""), flush=True)
     for line in estimate.lines():
         print(line, flush=True)
     return Console(estimate.seconds, output_dir)
 
 
-def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: Path, n_jobs: int) -> int:
-    """Work through our share, then (if last) the report; summarise the folder."""
+def run(args, selected, waiting, jobs, todo, shard, shard_source, output_dir: Path, n_jobs: int) -> int:
+    """Work through our share, then (if last) the report step: the experiments that read the runs (``waiting``: 06,
+    then the appendix), over the runs that exist by then; summarise the folder."""
+    appendix = next((e for e in waiting if e.needs == "all"), None)
     started_at, t0 = time.time(), time.perf_counter()
     who = f"{socket.gethostname()} pid {os.getpid()}"
     since = started_at if args.force else 0.0  # --force: what another worker reran after we started counts
@@ -92,7 +108,7 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
                 f"Profile {args.profile}{share}: {len(jobs)} experiments, {len(todo)} to run, "
                 f"{len(jobs) - len(todo)} already finished; output in {output_dir}"
             )
-            console = start_console(todo, appendix, args, output_dir, headline)
+            console = start_console(todo, waiting, args, output_dir, headline)
             outcome = run_jobs(todo, output_dir, n_jobs, args.timeout, since, who, console)
             running = []
             if appendix is None:
@@ -107,8 +123,8 @@ def run(args, selected, appendix, jobs, todo, shard, shard_source, output_dir: P
                     f"Report: {built_here if report_state is None else f'not built here, {report_state}'}", flush=True
                 )
         if appendix and report_state is None:  # built after this moment by another worker: as good as ours
-            params = appendix_parameters(appendix, args.profile, output_dir, args.only, running)
-            outcome.update(run_jobs([(appendix, params)], output_dir, 1, args.timeout, time.time(), who, console))
+            for exp in waiting:
+                outcome.update(report_step(exp, args, output_dir, running, who, console))
     finally:
         registration.close()
     names = {e.name for e, _ in jobs}

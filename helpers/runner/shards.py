@@ -4,9 +4,9 @@ SLURM array task or a Kubernetes Indexed Job's pod gets from its environment."""
 from __future__ import annotations
 
 import os
-import zlib
+from collections.abc import Callable
 
-from helpers.experiments import NOTEBOOKS, Experiment
+from helpers.experiments import Experiment
 
 SHARD_COUNT_VAR = "RUN_ALL_SHARD_COUNT"  # Kubernetes Indexed Jobs give each pod its index, not the count
 
@@ -28,12 +28,37 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return i, n
 
 
-def in_shard(exp: Experiment, shard: tuple[int, int] | None) -> bool:
-    """A deterministic share: the same experiment always lands in the same shard (CRC32 of its name)."""
-    if shard is None or exp.notebook == NOTEBOOKS["appendix"]:  # the report is every share's (run_all builds it once)
-        return True
+def shares(experiments: list[Experiment], n: int, seconds: Callable[[Experiment], float]) -> list[list[Experiment]]:
+    """``n`` deterministic shares of the experiments that wait for no other run, balanced by estimated time: longest
+    first, each to the share with the least time so far (ties: by name, then the lower share). ``seconds`` must not
+    depend on the machine (the kit's reference timings), so that every worker computes the same shares. Experiments
+    that read others' runs (``needs``) are in no share: the report step runs them."""
+    own = sorted((e for e in experiments if not e.needs), key=lambda e: (-seconds(e), e.name))
+    load, out = [0.0] * n, [[] for _ in range(n)]
+    for exp in own:
+        i = min(range(n), key=lambda k: (load[k], k))
+        load[i] += seconds(exp)
+        out[i].append(exp)
+    return out
+
+
+def share_of(
+    experiments: list[Experiment], shard: tuple[int, int] | None, seconds: Callable[[Experiment], float]
+) -> list[Experiment]:
+    """This worker's share (all that wait for no other run when ``shard`` is None), in the matrix's order. An empty
+    share (more shares than experiments) is said in one line, with the number of shares that each get work."""
+    if shard is None:
+        return [e for e in experiments if not e.needs]
     i, n = shard
-    return zlib.crc32(exp.name.encode()) % n == i - 1
+    mine = {e.name for e in shares(experiments, n, seconds)[i - 1]}
+    if not mine:
+        k = sum(not e.needs for e in experiments)
+        print(
+            f"Shard {i}/{n} is empty: this selection has {k} experiments to share, so at most {k} shares get work "
+            f"(SLURM: --array=1-{k}; run_all.py --count-shards says it). Nothing to train here.",
+            flush=True,
+        )
+    return [e for e in experiments if e.name in mine]
 
 
 def shard_from_env(env=os.environ) -> tuple[str, str] | None:
