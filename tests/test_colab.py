@@ -190,3 +190,32 @@ def test_the_badge_path_works_with_a_fresh_machine_per_notebook(tmp_path, monkey
     assert "runs missing" not in appendix and "not finished" not in appendix  # nothing listed it never meant to run
     seeing = on_a_fresh_machine("06_what_cnns_see.ipynb", {})
     assert "resnet20_cifar10_best: resnet20 on cifar10" in seeing and "No finished run" not in seeing
+
+
+REFUSING_COLAB_CELL = FAKE_COLAB_CELL.replace(
+    'drive.mount = lambda path: pathlib.Path(path, "MyDrive").mkdir(parents=True, exist_ok=True)',
+    "def mount(path):\n    raise RuntimeError('credential propagation was unsuccessful')\n\n\ndrive.mount = mount",
+)
+
+
+@pytest.mark.slow
+def test_a_student_who_refuses_drive_gets_one_line_and_the_notebook_finishes(tmp_path, monkeypatch):
+    """06 with Colab's defaults, Drive refused at the sign-in window: one line, the notebook runs to its end on the
+    machine's own folder (no traceback)."""
+    import nbformat
+    import papermill
+
+    assert REFUSING_COLAB_CELL != FAKE_COLAB_CELL
+    monkeypatch.setenv("CNN_KIT_DRIVE_MOUNT", str(tmp_path / "drive"))
+    monkeypatch.setenv("CNN_KIT_OUTPUT_DIR", str(tmp_path / "local"))
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "06_what_cnns_see.ipynb", as_version=4)
+    next(c for c in nb.cells if c.cell_type == "code").source = REFUSING_COLAB_CELL
+    nbformat.write(nb, tmp_path / "06.ipynb")
+    done = papermill.execute_notebook(
+        str(tmp_path / "06.ipynb"), str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False
+    )
+    text = outputs_text(done)
+    lines = [line for line in text.splitlines() if "Google Drive not mounted" in line]
+    assert len(lines) == 1 and "credential propagation was unsuccessful" in lines[0], text[-2000:]
+    assert str(tmp_path / "local") in lines[0] and "No finished run" in text  # went on, in the local folder
+    assert not [o for c in done.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
