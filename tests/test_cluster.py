@@ -357,16 +357,24 @@ def test_the_slurm_submit_script_chains_the_report_after_the_array(tmp_path):
     fake.mkdir()
     (fake / "sbatch").write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/calls\necho "4242;cluster"\n')
     (fake / "sbatch").chmod(0o755)
-    env = {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(
-        ["bash", str(ROOT / "examples/slurm/submit.sh"), "--output-dir", "/scratch/x"],
-        env=env,
-        check=True,
-        cwd=tmp_path,
-    )
-    train, report = (tmp_path / "calls").read_text().splitlines()
-    assert train == "--parsable examples/slurm/train.sbatch --output-dir /scratch/x"
-    assert report == "--dependency=afterany:4242 examples/slurm/report.sbatch --output-dir /scratch/x"
+    env = {k: v for k, v in os.environ.items() if k != "SBATCH_ARRAY_INX"}
+    env["PATH"] = f"{fake}{os.pathsep}{os.environ['PATH']}"
+    for args, array in (([], "1-8"), (["--profile", "smoke", "--only", "degradation_*20*"], "1-2")):
+        (tmp_path / "calls").unlink(missing_ok=True)
+        done = subprocess.run(
+            ["bash", str(ROOT / "examples/slurm/submit.sh"), "--output-dir", "/scratch/x", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        train, report = (tmp_path / "calls").read_text().splitlines()
+        rest = " ".join(["--output-dir", "/scratch/x", *args])
+        # As many array tasks as experiments to share (run_all.py --count-shards), at most 8: no idle GPU.
+        assert train == f"--parsable --array={array} examples/slurm/train.sbatch {rest}"
+        assert report == f"--parsable --dependency=afterany:4242 examples/slurm/report.sbatch {rest}"
+        assert f"array 4242 ({array}:" in done.stdout and done.stdout.strip().endswith("report job 4242")
     options = sbatch_directives(ROOT / "examples/slurm/train.sbatch")
     assert re.fullmatch(r"1-\d+", options["--array"]) and options["--gres"] == "gpu:1"  # one GPU per task
     assert "--gres" not in sbatch_directives(ROOT / "examples/slurm/report.sbatch")
