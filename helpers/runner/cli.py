@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from helpers.experiments import NOTEBOOKS, PROFILES, experiments_for, parameters_for
+from helpers.experiments import PROFILES, experiments_for, parameters_for
 from helpers.runner.estimate import reference_seconds
 from helpers.runner.folder import list_state
 from helpers.runner.markers import is_finished
@@ -187,8 +187,8 @@ def main(argv=None) -> int:
             selected = experiments_for(args.profile, args.only)
         except ValueError as e:
             raise UsageError(str(e)) from None
-        appendix = next((e for e in selected if e.notebook == NOTEBOOKS["appendix"]), None)
         waiting = [e for e in selected if e.needs]  # they read the runs: the report step runs them, after the runs
+        appendix = next((e for e in waiting if e.needs == "all"), None)  # the report (session.run finds it so too)
         output_dir = Path(args.output_dir).resolve()
         if args.count_shards:
             print(sum(not e.needs for e in selected))
