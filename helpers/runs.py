@@ -148,6 +148,8 @@ class RunDir:
                 f"output_dir {str(self.output_dir)!r} cannot be written ({e.strerror or e}); "
                 "choose another folder (notebook parameter output_dir, run_all.py --output-dir)."
             ) from e
+        for stale in self.path.glob(".*.tmp*"):  # what a writer killed mid-write left (see atomic_write)
+            stale.unlink(missing_ok=True)
         return self
 
     @property

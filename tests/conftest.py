@@ -126,6 +126,7 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.xdist_group(group(item)))
         if group(item) == "smoke":  # whichever of them comes first waits for the smoke run in its setup
             item.add_marker(pytest.mark.timeout(SMOKE_SECONDS + 300))
+            item.add_marker(pytest.mark.slow)  # the developer's loop (-m "not slow") leaves the smoke run out
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(group(item), len(rank)))  # stable: a file's tests keep their order
 

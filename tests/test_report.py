@@ -57,6 +57,10 @@ def test_smoke_report_pdf_reads_right(smoke):
         assert title in text, title
     for exp in ("r1_exp1_vgg16_mnist", "best_resnet18_cifar10", "best_googlenet_cifar10"):
         assert exp in text
+    # 06, run by the report step over the finished runs, is the last chapter, with its pictures; no set-up prose
+    chapter = text.split("What the network sees")[-1]
+    assert "Grad-CAM" in chapter and "Feature maps" in chapter, text[-3000:]
+    assert "Setting up" not in text and "Colab and Kaggle only" not in text
     assert not re.search(r"\d+/\d+ ━+", text) and "ms/step" not in text  # no progress bars
     assert "\x08" not in text and "\r" not in text.replace("\r\n", "\n")
     pages = int(

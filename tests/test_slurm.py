@@ -91,3 +91,5 @@ def test_the_recipe_on_a_real_slurm_with_a_task_requeued(tmp_path):
     pictures = sum("image/png" in o.get("data", {}) for c in seeing["cells"] for o in c.get("outputs", []))
     assert pictures >= 5, pictures
     assert (out / "report.pdf").is_file(), logs
+    text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Grad-CAM" in text.split("What the network sees")[-1], text[-2000:]  # the interpretation chapter

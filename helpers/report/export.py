@@ -22,7 +22,7 @@ from nbconvert import HTMLExporter, PDFExporter
 from nbconvert.exporters.pdf import LatexFailed
 
 from helpers.environment import environment_info
-from helpers.experiments import DISTRIBUTION
+from helpers.experiments import DISTRIBUTION, EXPERIMENTS
 from helpers.runs import atomic_write
 
 __all__ = [
@@ -97,12 +97,19 @@ def report_facts(profile: str) -> dict:
     }
 
 
-def _prepare(nb_path: Path, title: str, facts: dict | None, report: bool = True):
+def _in_report(cell) -> bool:
+    return not set(cell.get("metadata", {}).get("tags", [])) & NOT_IN_REPORT
+
+
+def _prepare(nb_path: Path, title: str, facts: dict | None, report: bool = True, chapters: tuple[Path, ...] = ()):
     """The notebook to export, titled; as a report (code hidden), without what the reader does not need: the set-up
-    (cells tagged ``setup``: the Colab install, the parameters, papermill's injected ones) and the questionnaire."""
+    (cells tagged ``setup``: the Colab install, the parameters, papermill's injected ones) and the questionnaire.
+    ``chapters``: executed notebooks whose cells follow, each under its own title (06's pictures of the runs)."""
     nb = nbformat.read(nb_path, as_version=4)
     if report:
-        nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & NOT_IN_REPORT]
+        nb.cells = [c for c in nb.cells if _in_report(c)]
+    for chapter in chapters:
+        nb.cells += [c for c in nbformat.read(chapter, as_version=4).cells if _in_report(c)]
     nb.metadata["title"] = title
     nb.metadata["subtitle"] = "VGG, ResNet and GoogLeNet on MNIST and CIFAR-10"
     if facts:
@@ -110,12 +117,12 @@ def _prepare(nb_path: Path, title: str, facts: dict | None, report: bool = True)
     return nb
 
 
-def export_html(nb_path: Path, out_path: Path, title: str, facts: dict | None = None) -> Path:
+def export_html(nb_path: Path, out_path: Path, title: str, facts: dict | None = None, chapters=()) -> Path:
     """The report as one self-contained HTML page (code cells hidden)."""
     exporter = HTMLExporter(
         exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True
     )
-    body, _ = exporter.from_notebook_node(_prepare(nb_path, title, facts))
+    body, _ = exporter.from_notebook_node(_prepare(nb_path, title, facts, chapters=tuple(chapters)))
     return atomic_write(out_path, body)
 
 
@@ -130,7 +137,9 @@ def _latex_errors(log: str, context: int = 3) -> str:
     return "\n".join(dict.fromkeys(picked)) or "\n".join(lines[-20:])
 
 
-def export_pdf(nb_path: Path, out_path: Path, title: str, facts: dict | None = None, hide_code: bool = True) -> Path:
+def export_pdf(
+    nb_path: Path, out_path: Path, title: str, facts: dict | None = None, hide_code: bool = True, chapters=()
+) -> Path:
     """nbconvert --to pdf (xelatex) with the kit's template; code cells hidden unless ``hide_code=False``."""
     exporter = PDFExporter(
         template_name="report",
@@ -142,7 +151,8 @@ def export_pdf(nb_path: Path, out_path: Path, title: str, facts: dict | None = N
     exporter.latex_count = 3  # table of contents needs the extra pass
     try:
         pdf, _ = exporter.from_notebook_node(
-            _prepare(nb_path, title, facts, report=hide_code), resources={"metadata": {"path": str(nb_path.parent)}}
+            _prepare(nb_path, title, facts, hide_code, tuple(chapters)),
+            resources={"metadata": {"path": str(nb_path.parent)}},
         )
     except LatexFailed as e:
         raise ReportError(f"LaTeX failed on {nb_path}:\n{_latex_errors(e.output)}") from None
@@ -171,12 +181,15 @@ def build_report(output_dir: str | Path, profile: str, which: str = "report") ->
         return result
     facts = report_facts(profile)
     title = "Deep CNNs for image classification: results"
-    result.html = export_html(appendix, output_dir / "report.html", title, facts)
+    # What reads the runs besides the appendix (06), executed by the report step: its pictures close the report.
+    readers = [output_dir / "notebooks" / f"{e.name}.ipynb" for e in EXPERIMENTS.values() if e.needs == "runs"]
+    chapters = tuple(p for p in readers if p.is_file())
+    result.html = export_html(appendix, output_dir / "report.html", title, facts, chapters)
     if not xelatex_available():
         result.problems.append(TEX_HINT)
         return result
     try:
-        result.pdf = export_pdf(appendix, output_dir / "report.pdf", title, facts)
+        result.pdf = export_pdf(appendix, output_dir / "report.pdf", title, facts, chapters=chapters)
     except ReportError as e:
         result.problems.append(str(e))
     if which == "all":

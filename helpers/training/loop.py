@@ -22,6 +22,7 @@ from helpers.training.batchnorm import RecalibrateBeforeValidation, recalibrate_
 from helpers.training.config import check_config
 from helpers.training.optim import compile_model
 from helpers.training.progress import EpochLogger, resolve_mode
+from helpers.training.recovery import disk_full_said, trained_before
 from helpers.training.selection import best_checkpoint, kept_best, selected_epoch
 from helpers.training.tensorboard import tensorboard_callback
 
@@ -94,6 +95,9 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
         )
     run.create()  # only now, once the inputs are known to be right: bad input writes nothing
     prep = Preprocessing.fit(dataset.x_train, config["normalization"])
+    data = {"source": dataset.source, **dataset.sizes(), "input_shape": dataset.input_shape}
+    if not accel["distribute"] and trained_before(run, config, data):
+        return _trained_result(run, config, prep, stream)
     # Under MirroredStrategy batch_size is per replica: each device keeps the batch the recipe was tuned for.
     batch = int(config["batch_size"]) * replicas
     accel["replicas"] = replicas
@@ -117,12 +121,7 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
             "resolved": accel,
             "normalization_mean": prep.mean,
             "normalization_std": prep.std,
-            "data": {
-                "source": dataset.source,
-                **dataset.sizes(),
-                "input_shape": dataset.input_shape,
-                "class_names": dataset.class_names,
-            },
+            "data": {**data, "class_names": dataset.class_names},
             "environment": environment,
         },
     )
@@ -166,9 +165,15 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
     if config["tensorboard"]:
         callbacks += [cb for cb in [tensorboard_callback(run.path, stream)] if cb is not None]
     t0 = time.perf_counter()
-    model.fit(
-        train_ds, validation_data=val_ds, epochs=int(config["epochs"]), callbacks=callbacks, verbose=0, shuffle=False
-    )  # the pipeline shuffles
+    with disk_full_said(run):
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=int(config["epochs"]),
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=False,
+        )  # the pipeline shuffles
     seconds = time.perf_counter() - t0
     resumed_from = (int(config["epochs"]) if logger.first_epoch is None else logger.first_epoch) if resume else 0
     final = math.ceil(FINAL_RECALIBRATION_IMAGES / batch)
@@ -196,3 +201,18 @@ def train(config: dict, dataset: Dataset, run: RunDir, model=None, stream=None, 
         flush=True,
     )
     return TrainResult(model, history, config, prep, run, seconds, resumed_from, chosen, last_weights)
+
+
+def _trained_result(run: RunDir, config: dict, prep: Preprocessing, stream) -> TrainResult:
+    model = keras.models.load_model(run / RunDir.MODEL)
+    history = run.history()
+    best = kept_best(run / RunDir.BEST) if config["select_epoch"] == "best_val" else None
+    chosen = best[0] if best is not None else selected_epoch(history, "last")
+    seconds = float(history["epoch_seconds"].sum()) if "epoch_seconds" in history else 0.0
+    print(
+        f"Training of this run ended before (all {len(history)} epochs, {run / RunDir.MODEL}) and its evaluation "
+        "did not: the trained model is evaluated, not trained again.",
+        file=stream,
+        flush=True,
+    )
+    return TrainResult(model, history, config, prep, run, seconds, len(history), chosen, None)
