@@ -125,11 +125,16 @@ def test_pdf_all_exports_every_executed_notebook(smoke, tmp_path):
     out, _, _ = smoke
     target = tmp_path / "copy"
     shutil.copytree(out, target, ignore=shutil.ignore_patterns("*.keras", "backup"))
+    # Two executed notebooks besides the appendix (a training run's and the data notebook) say what 'all' does; each
+    # more PDF would cost the suite another XeLaTeX build
+    for extra in [*target.glob("runs/*/notebook.ipynb"), *(target / "notebooks").glob("*.ipynb")]:
+        if extra.parent.name != "best_resnet18_cifar10" and extra.stem not in ("data_overview", "evaluation_appendix"):
+            extra.unlink()
     result = report.build_report(target, "smoke", which="all")
     assert result.pdf_built, result.problems
     executed = sorted(target.glob("runs/*/notebook.ipynb")) + sorted((target / "notebooks").glob("*.ipynb"))
     executed = [p for p in executed if p.name != "evaluation_appendix.ipynb"]
-    assert sorted(result.notebook_pdfs) == sorted(p.with_suffix(".pdf") for p in executed)
+    assert sorted(result.notebook_pdfs) == sorted(p.with_suffix(".pdf") for p in executed) and len(executed) == 2
     text = pdftotext(target / "runs" / "best_resnet18_cifar10" / "notebook.pdf")
     assert "train(cfg, ds, run, progress=progress)" in text  # the notebook PDFs keep their code
     assert "\ufffd" not in text

@@ -1,11 +1,15 @@
 """The student version of the notebooks: every solution block between nbgrader's markers becomes its stub
 (``name = ...`` for an assignment; the signature, docstring and ``...`` for a function; in a Markdown cell, the model
-answers of a questionnaire, a line that asks for the student's own)."""
+answers of a questionnaire, a line that asks for the student's own, and the cell's "Model answers" heading goes).
+
+A function's docstring stays in the student's stub: it says what to write, so it must not say how (where the
+stride sits, say, when the check names a misplaced stride): tests/test_exercises.py reads the stubs."""
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -32,10 +36,13 @@ def _stub(block: str) -> str:
 
 
 MARKDOWN_STUB = "*Your answers:*"
+# A heading over model answers ("**Model answers**", "### Model answers:"): the student version has none to head.
+MODEL_ANSWERS = re.compile(r"^\s*(#+\s*)?[*_]*\s*model answers?\s*:?\s*[*_]*\s*:?\s*$", re.IGNORECASE)
 
 
 def student_source(source: str, markdown: bool = False) -> str:
-    """A cell's source with every solution block replaced by its stub (``markdown``: by ``MARKDOWN_STUB``)."""
+    """A cell's source with every solution block replaced by its stub (``markdown``: by ``MARKDOWN_STUB``, and
+    without a "Model answers" heading)."""
     out, block, inside = [], [], False
     for line in source.splitlines():
         if line.strip() == BEGIN:
@@ -47,11 +54,11 @@ def student_source(source: str, markdown: bool = False) -> str:
             inside = False
         elif inside:
             block.append(line)
-        else:
+        elif not (markdown and MODEL_ANSWERS.match(line)):
             out.append(line)
     if inside:
         raise ValueError(f"{BEGIN} without {END}")
-    return "\n".join(out)
+    return "\n".join(out).lstrip("\n") if markdown else "\n".join(out)
 
 
 def write_student_version(notebooks: list[Path], out_dir: Path) -> list[Path]:

@@ -13,7 +13,8 @@ so a notebook with unsolved exercises still runs from top to bottom (JupyterLab,
 
 Three kinds: *predict* (a number, a shape or a choice, then check), *code* (a function or a Keras block, checked
 against the kit's tested copy by its outputs on the same weights and inputs) and *experiment* (train with one change
-from the notebook's own run, ``check(name, run, against=result)``, and compare).
+from the notebook's own run, ``check(name, run, against=result)``, and compare). A piece of code that is the kit's
+own (or calls the kit's answer, ``Exercise.kit``) proves nothing against the kit's copy: its check says so.
 
 The notebooks hold the solutions between nbgrader's markers. ``python -m helpers.course student [DIR]``
 writes the student version: each solution block becomes its stub (``name = ...`` for an assignment, the
@@ -23,13 +24,14 @@ signature, docstring and ``...`` for a function). run_all and the tests execute 
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import textwrap
 
 from helpers.course.exercises import data, googlenet, resnet, seeing, vgg
 from helpers.course.judges import Exercise
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "check"]
+__all__ = ["EXERCISES", "Exercise", "Verdict", "check", "kit_copy"]
 
 EXERCISES: dict[str, Exercise] = {
     e.name: e for module in (data, vgg, resnet, googlenet, seeing) for e in module.EXERCISES
@@ -72,6 +74,60 @@ def _unwritten(answer) -> bool:
     )
 
 
+def _unwrapped(obj):
+    """What a ``functools.partial`` or a bound method wraps."""
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    return getattr(obj, "__func__", obj)
+
+
+def _of_the_kit(obj) -> str | None:
+    """The module of the kit that ``obj`` comes from (a function, a class, a method, an instance of one of the kit's
+    classes, a ``functools.partial`` of one), or None."""
+    obj = _unwrapped(obj)
+    owner = obj if inspect.isfunction(obj) or inspect.isclass(obj) or inspect.isbuiltin(obj) else type(obj)
+    module = getattr(owner, "__module__", None) or ""
+    return module if module.split(".")[0] == "helpers" else None
+
+
+def _named_objects(fn, seen: set, depth: int = 3) -> list:
+    """What a function's code (or a class's methods') names: its globals, its closure, attributes of the modules it
+    names; into the functions and classes defined beside it (the student's own helpers) too, ``depth`` calls deep."""
+    functions = [f for f in vars(fn).values() if inspect.isfunction(f)] if inspect.isclass(fn) else [fn]
+    found = []
+    for f in functions:
+        if not inspect.isfunction(f) or id(f) in seen:
+            continue
+        seen.add(id(f))
+        names, codes = set(), [f.__code__]
+        while codes:
+            code = codes.pop()
+            names |= set(code.co_names)
+            codes += [c for c in code.co_consts if inspect.iscode(c)]
+        values = [f.__globals__[n] for n in names if n in f.__globals__]
+        values += [c.cell_contents for c in f.__closure__ or () if c.cell_contents is not None]
+        values += [getattr(v, n) for v in values if inspect.ismodule(v) for n in names if hasattr(v, n)]
+        found += values
+        if depth:
+            home = [v for v in values if getattr(v, "__module__", None) == fn.__module__ and _of_the_kit(v) is None]
+            found += [o for v in home for o in _named_objects(v, seen, depth - 1)]
+    return found
+
+
+def kit_copy(answer, kit: tuple) -> str | None:
+    """A line when a piece of code handed in is the kit's own (or calls one of ``kit``, the kit's answers to the
+    exercise), which its check compares with: such an answer proves nothing. None otherwise."""
+    module = _of_the_kit(answer)
+    if module:
+        what = getattr(_unwrapped(answer), "__name__", type(answer).__name__)
+        return f"that is the kit's own `{what}` (from {module}), which the check compares with: write your own"
+    if inspect.isfunction(answer) or inspect.isclass(answer):
+        used = next((k for k in kit for o in _named_objects(answer, set()) if o is k), None)
+        if used is not None:
+            return f"your code calls the kit's own `{used.__name__}`, which the check compares with: write it yourself"
+    return None
+
+
 def check(name: str, answer, against=None) -> Verdict:
     """Check an exercise's answer: print [correct], [try again] with a hint, or [not answered]; true if right.
     ``against``: what an experiment or a piece of code is checked with (the notebook's own run)."""
@@ -84,10 +140,11 @@ def check(name: str, answer, against=None) -> Verdict:
         return Verdict(False)
     if exercise.compare and against is None:
         raise TypeError(f"check({name!r}, ...) needs against=<this notebook's run> to compare with")
+    problem = kit_copy(answer, exercise.kit) if exercise.kind in ("code", "shown") else None
     try:
-        problem = exercise.judge(answer, against) if exercise.compare else exercise.judge(answer)
-    except Exception as e:  # the student's code failed inside the check: say so, never crash the notebook
-        problem = f"your code raised {type(e).__name__}: {e}"
+        problem = problem or (exercise.judge(answer, against) if exercise.compare else exercise.judge(answer))
+    except Exception as e:  # the student's code failed inside the check: say so in one line, never crash
+        problem = f"your code raised {type(e).__name__}: {' '.join(str(e).split())[:300]}"
     if problem:
         print(f"[try again] {name}: {problem}")
         return Verdict(False)

@@ -10,12 +10,21 @@ from helpers.models.googlenet import inception
 NOTEBOOK = "04_googlenet.ipynb"
 
 
-def naive_inception(x, f1, f3, f5, relu="relu", pool_first=False, pool=layers.MaxPooling2D):
+def naive_inception(x, f1, f3, f5, relu="relu", pool_first=False, pool=layers.MaxPooling2D, bias=True):
     """The paper's Figure 2(a): 1x1, 3x3 and 5x5 convs (bias, ReLU) and a 3x3 max-pool, concatenated (and, with
-    the other arguments, the usual mistakes)."""
-    branches = [layers.Conv2D(f, k, padding="same", activation=relu)(x) for f, k in ((f1, 1), (f3, 3), (f5, 5))]
-    pooled = pool(3, strides=1, padding="same")(x)
-    return layers.Concatenate()([pooled, *branches] if pool_first else [*branches, pooled])
+    the other arguments, the usual mistakes; ``pool=None``: no pool branch)."""
+    branches = [
+        layers.Conv2D(f, k, padding="same", activation=relu, use_bias=bias)(x) for f, k in ((f1, 1), (f3, 3), (f5, 5))
+    ]
+    pooled = [pool(3, strides=1, padding="same")(x)] if pool else []
+    return layers.Concatenate()([*pooled, *branches] if pool_first else [*branches, *pooled])
+
+
+def _naive(**mistake):
+    return lambda x, f1, f3, f5: naive_inception(x, f1, f3, f5, **mistake)
+
+
+SAME_SIZE = "the four branches keep the height and width, or they cannot be concatenated: 'same' padding, stride 1"
 
 
 def _inception_pool_first(x, filters):
@@ -36,6 +45,10 @@ EXERCISES = [
             {
                 192: "192 is its input; add the four branches' outputs",
                 320: "the 3x3 and 5x5 reductions (96, 16) are inside the branches",
+                368: "the 3x3 and 5x5 reductions (96, 16) are inside the branches: only the branches' outputs "
+                "are concatenated",
+                416: "the pool branch ends in a 1x1 projection to 32 channels: it does not pass all 192 through",
+                448: "the pool branch ends in a 1x1 projection to 32 channels: it does not pass all 192 through",
             },
         ),
         "64 + 128 + 32 + 32 = 256: the concatenation adds the branches' channels.",
@@ -50,6 +63,9 @@ EXERCISES = [
             {
                 153600: "that is the 5x5 conv straight from 192 channels: the point of the 1x1 is to avoid it",
                 12800: "add the 1x1 reduction itself: 192 x 16",
+                3072: "that is the 1x1 reduction alone (192 x 16): add the 5x5 conv on its 16 channels",
+                15872 + 48: "no biases in this count: the 16 + 32 biases are left out",
+                5 * 5 * 192 * 16 + 5 * 5 * 16 * 32: "the reduction is a 1x1 conv: 1 x 1 x 192 x 16 weights",
             },
         ),
         "192 x 16 + 5 x 5 x 16 x 32 = 15,872, against 153,600 without the reduction: ~10x fewer.",
@@ -60,23 +76,25 @@ EXERCISES = [
         "code",
         block(
             naive_inception,
-            [((16, 16, 192), {"f1": 64, "f3": 128, "f5": 32}), ((8, 8, 32), {"f1": 8, "f3": 16, "f5": 4})],
+            [
+                ((8, 8, 24), {"f1": 8, "f3": 16, "f5": 4}, SAME_SIZE),
+                ((6, 6, 8), {"f1": 4, "f3": 8, "f5": 2}, SAME_SIZE),
+            ],
             "naive inception module",
             [
-                (lambda x, f1, f3, f5: naive_inception(x, f1, f3, f5, relu=None), "no ReLU: each conv ends in one"),
-                (
-                    lambda x, f1, f3, f5: naive_inception(x, f1, f3, f5, pool_first=True),
-                    "the branches go in the order 1x1, 3x3, 5x5, pool (the paper's Figure 2)",
-                ),
-                (
-                    lambda x, f1, f3, f5: naive_inception(x, f1, f3, f5, pool=layers.AveragePooling2D),
-                    "the fourth branch is a *max*-pool",
-                ),
+                (_naive(relu=None), "no ReLU: each conv ends in one"),
+                (_naive(pool_first=True), "the branches go in the order 1x1, 3x3, 5x5, pool (the paper's Figure 2)"),
+                (_naive(pool=layers.AveragePooling2D), "the fourth branch is a *max*-pool"),
+                (_naive(pool=None), "the fourth branch is missing: a 3x3 max-pool of the input, all its channels"),
+                (_naive(bias=False), "these convolutions have a bias (Keras' default): the naive module has no BN"),
             ],
             "(1x1, 3x3 and 5x5 'same' convs with bias, a 3x3 stride-1 'same' max-pool)",
+            "each conv ('same', with its ReLU) and the max-pool work on the module's input x, side by side",
+            "the module keeps the height and width; its channels are f1 + f3 + f5 + all of the input's (the pool)",
         ),
         "Without 1x1 reductions: 416 channels out of 192 (the pool passes all 192 through) and 387,296 "
         "parameters, against 3a's 256 channels: the reason for the 1x1 convs.",
+        kit=(inception,),
     ),
     Exercise(
         "inception_module",
@@ -85,13 +103,19 @@ EXERCISES = [
         block(
             lambda x, filters: inception(x, filters, "ref"),
             [
-                ((16, 16, 192), {"filters": (64, 96, 128, 16, 32, 32)}),
-                ((8, 8, 256), {"filters": (128, 128, 192, 32, 96, 64)}),
+                # every branch another width: few layers look alike, so weights are matched in few tries
+                ((8, 8, 24), {"filters": (8, 6, 12, 2, 4, 5)}),
+                ((6, 6, 16), {"filters": (4, 6, 8, 2, 3, 5)}),
             ],
             "inception module",
             [(_inception_pool_first, "the branches go in the order 1x1, 3x3, 5x5, pool projection")],
+            "(each conv without bias, with batch norm; the pool branch ends in a 1x1 projection)",
+            "check each branch: 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max-pool then 1x1, each conv -> BN -> ReLU",
+            "the module keeps the height and width; its channels are the sum of the four branches' outputs "
+            "(1x1, 3x3, 5x5, pool projection)",
         ),
         "Four branches on the same input, concatenated on channels.",
+        kit=(inception,),
     ),
     Exercise(
         "augment_experiment",

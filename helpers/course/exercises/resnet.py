@@ -2,76 +2,28 @@
 
 from __future__ import annotations
 
-from keras import layers
-
+from helpers.course.exercises.resnet_mistakes import BASIC, BOTTLENECK, PLAIN
 from helpers.course.judges import Exercise, block, choice, number, run_like, shape
 from helpers.models.resnet import basic_block, bottleneck_block
 
 NOTEBOOK = "03_resnet.ipynb"
-IDENTITY_AND_PROJECTION = [((8, 8, 64), {"filters": 64, "stride": 1}), ((8, 8, 64), {"filters": 128, "stride": 2})]
-
-
-def _conv_bn(x, filters, kernel, stride=1, relu=True):
-    x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    return layers.ReLU()(x) if relu else x
-
-
-def _shortcut(x, filters, stride):
-    return _conv_bn(x, filters, 1, stride, relu=False) if stride != 1 or x.shape[-1] != filters else x
-
-
-def _plain(first_relu=True, second_relu=True, stride_first=True, add_input=False):
-    """A plain block with one of the usual mistakes."""
-
-    def build(x, filters, stride=1):
-        y = _conv_bn(x, filters, 3, stride if stride_first else 1, relu=first_relu)
-        y = _conv_bn(y, filters, 3, 1 if stride_first else stride, relu=second_relu)
-        return layers.Add()([x, y]) if add_input else y
-
-    return build
-
-
-def _basic(relu_before_add=False, final_relu=True, stride_first=True, shortcut=True):
-    """A basic block with one of the usual mistakes."""
-
-    def build(x, filters, stride=1):
-        y = _conv_bn(x, filters, 3, stride if stride_first else 1)
-        y = _conv_bn(y, filters, 3, 1 if stride_first else stride, relu=relu_before_add)
-        if shortcut:
-            y = layers.Add()([_shortcut(x, filters, stride), y])
-        return layers.ReLU()(y) if final_relu and not relu_before_add else y
-
-    return build
-
-
-def _bottleneck_v1(x, filters, stride=1):
-    """The stride on the first 1x1 (the original ResNet v1), not on the 3x3."""
-    y = _conv_bn(x, filters, 1, stride)
-    y = _conv_bn(y, filters, 3)
-    y = _conv_bn(y, 4 * filters, 1, relu=False)
-    return layers.ReLU()(layers.Add()([_shortcut(x, 4 * filters, stride), y]))
-
-
-def _bottleneck_without_final_relu(x, filters, stride=1):
-    y = _conv_bn(_conv_bn(x, filters, 1), filters, 3, stride)
-    return layers.Add()([_shortcut(x, 4 * filters, stride), _conv_bn(y, 4 * filters, 1, relu=False)])
-
-
-NO_SHORTCUT = "nothing is added: the shortcut adds the block's input (or its projection) to the branch"
-BASIC_MISTAKES = [
-    (_basic(shortcut=False), NO_SHORTCUT),
-    (_basic(relu_before_add=True), "the ReLU after the second batch norm comes after the addition, not before it"),
-    (_basic(final_relu=False), "after the addition comes a ReLU"),
-    (_basic(stride_first=False), "the stride sits on the first 3x3 convolution, not the second"),
+WIDENS = (
+    "the width changes at stride 1 here: the shortcut needs a projection wherever the shape changes (a stride *or* "
+    "another number of channels), not only with a stride"
+)
+# an identity shortcut, a projection with a stride, and a projection without one (the width changes at stride 1)
+IDENTITY_AND_PROJECTIONS = [
+    ((8, 8, 16), {"filters": 16, "stride": 1}),
+    ((8, 8, 16), {"filters": 32, "stride": 2}),
+    ((8, 8, 8), {"filters": 16, "stride": 1}, WIDENS),
 ]
-PLAIN_MISTAKES = [
-    (_plain(first_relu=False, second_relu=False), "no ReLU: each conv-BN pair ends in a ReLU"),
-    (_plain(second_relu=False), "the second conv-BN pair has no ReLU: in a plain block both end in one"),
-    (_plain(first_relu=False), "the first conv-BN pair has no ReLU"),
-    (_plain(stride_first=False), "the stride sits on the first 3x3 convolution, not the second"),
-    (_plain(add_input=True), "it adds the input: that is a residual block; a plain block has no shortcut at all"),
+BOTTLENECK_CASES = [
+    ((8, 8, 64), {"filters": 16, "stride": 1}),
+    ((8, 8, 64), {"filters": 32, "stride": 2}),
+    ((8, 8, 16), {"filters": 16, "stride": 1}, WIDENS),
 ]
+SIZES = "only the stride changes the height and width (once, on one conv); the output has `filters` channels"
+PAIRS = "check each pair: 3x3 conv -> batch norm -> ReLU, the first conv with the block's stride, nothing added"
 
 EXERCISES = [
     Exercise(
@@ -83,7 +35,13 @@ EXERCISES = [
             "an identity bottleneck block on 256 channels (width 64, no conv biases)",
             {
                 69632: "the convolutions are right; add the batch norms (4 parameters per channel: "
-                "scale, shift, moving mean, moving variance)"
+                "scale, shift, moving mean, moving variance)",
+                69632 + 2 * 384: "batch norm has 4 numbers per channel of which 2 are trained (scale, shift): "
+                "the moving mean and variance are parameters too, not trained ones",
+                71168 + 384: "no conv biases here: the batch norm after each conv has its own shift",
+                69632 + 384: "no conv biases here; and add the batch norms (4 numbers per channel)",
+                71168 + 256 * 256 + 4 * 256: "an identity block has no projection: its input already has 256 channels",
+                71168 - 1536 + 4 * 64: "count a batch norm on every conv's output: 64, 64 and 256 channels",
             },
         ),
         "1x1 256->64, 3x3 64->64, 1x1 64->256 (69,632 weights) plus 3 batch norms (1,536): 71,168.",
@@ -101,12 +59,14 @@ EXERCISES = [
         "shown",
         block(
             lambda x, filters, stride=1: basic_block(x, filters, stride, name="ref"),
-            IDENTITY_AND_PROJECTION,
+            IDENTITY_AND_PROJECTIONS,
             "basic block",
-            BASIC_MISTAKES,
-            "(a projection shortcut, 1x1 conv + BN, where the shape changes)",
+            BASIC,
+            "(two 3x3 conv-BN pairs without bias; a projection shortcut, 1x1 conv + BN, where the shape changes)",
+            sizes=SIZES,
         ),
         "Two 3x3 conv-BN pairs plus the shortcut: identity, or a 1x1 conv + BN when the shape changes.",
+        kit=(basic_block, bottleneck_block),
     ),
     Exercise(
         "bottleneck_block",
@@ -114,15 +74,14 @@ EXERCISES = [
         "shown",
         block(
             lambda x, filters, stride=1: bottleneck_block(x, filters, stride, name="ref"),
-            [((8, 8, 256), {"filters": 64, "stride": 1}), ((8, 8, 256), {"filters": 128, "stride": 2})],
+            BOTTLENECK_CASES,
             "bottleneck block",
-            [
-                (_bottleneck_v1, "the stride sits on the 3x3 convolution (ResNet v1.5), not on the first 1x1"),
-                (_bottleneck_without_final_relu, "after the addition comes a ReLU"),
-            ],
+            BOTTLENECK,
             "(1x1, 3x3 and 1x1 convs without bias, each with batch norm; a projection where the shape changes)",
+            sizes="only the stride changes the height and width (on the 3x3); the output has 4 x filters channels",
         ),
         "1x1 reduce, 3x3 (with the stride), 1x1 expand to 4x the width, shortcut, ReLU.",
+        kit=(basic_block, bottleneck_block),
     ),
     Exercise(
         "plain_block",
@@ -130,12 +89,15 @@ EXERCISES = [
         "code",
         block(
             lambda x, filters, stride=1: basic_block(x, filters, stride, False, name="ref"),
-            IDENTITY_AND_PROJECTION,
+            IDENTITY_AND_PROJECTIONS,
             "plain block",
-            PLAIN_MISTAKES,
+            PLAIN,
             "(two 3x3 conv-BN pairs without bias, and no shortcut at all)",
+            PAIRS,
+            SIZES,
         ),
         "The basic block without its shortcut: what the plain networks of the degradation experiment are made of.",
+        kit=(basic_block, bottleneck_block),
     ),
     Exercise(
         "resnet34_layers",
@@ -147,7 +109,11 @@ EXERCISES = [
             {
                 16: "16 is the number of blocks: each has two 3x3 convs",
                 32: "32 convs in the blocks: add the stem conv and the final dense layer",
-                33: "add the final dense layer",
+                33: "one layer is missing: the stem conv and the final dense layer both count",
+                37: "projection shortcuts are not counted as layers: 2 x 16 convs + the stem conv + the dense layer",
+                36: "projection shortcuts are not counted as layers, and neither is anything without weights",
+                50: "50 is ResNet-50, whose bottleneck blocks have three convs; ResNet-34's basic blocks have two",
+                18: "18 is ResNet-18 ([2, 2, 2, 2]); ResNet-34 has [3, 4, 6, 3] blocks of two convs",
             },
         ),
         "16 basic blocks x 2 convs + the stem conv + the dense layer = 34 (shortcut projections are "
@@ -163,6 +129,11 @@ EXERCISES = [
             {
                 54: "6 x 9 = 54 convolutions in the blocks: add the stem conv and the dense layer",
                 27: "27 is the blocks (3 stages x 9): each has two 3x3 convs",
+                55: "55 leaves out one of the two: the stem conv and the dense layer both count",
+                58: "projection shortcuts are not counted as layers (the paper's CIFAR networks have none: their "
+                "shortcuts pad with zeros)",
+                9: "9 is n, the blocks per stage: there are three stages of blocks of two convs",
+                20: "20 is the depth for n = 3 (6 x 3 + 2); here n = 9",
             },
         ),
         "6 x 9 + 2 = 56: three stages of nine two-conv blocks, the stem conv and the dense layer (ResNet-56).",

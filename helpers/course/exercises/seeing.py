@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
-from keras import ops
+from keras import layers, ops
 
-from helpers.course.judges import Exercise, number, shape
+from helpers.course.judges import FRACTION, Exercise, number, shape
 from helpers.evaluation import gradcam, gradcam_layer
 from helpers.evaluation.graph import activation_model, logits_model
 from helpers.evaluation.interpret import gradient
+from helpers.models.vgg import vgg_features
 
 NOTEBOOK = "06_what_cnns_see.ipynb"
 
@@ -42,6 +44,11 @@ def center_share(answer):
             continue
         if math.isclose(float(got), 1 - want, abs_tol=1e-6):
             return f"for {what} you give {float(got):.3f}: that is the border's share, not the middle's"
+        if math.isclose(float(got), 100 * want, abs_tol=1e-4):
+            return f"for {what} you give {float(got):.3f}: that is a percentage; {FRACTION}"
+        middle = (heat.shape[0] - 2 * (heat.shape[0] // 4)) * (heat.shape[1] - 2 * (heat.shape[1] // 4))
+        if math.isclose(float(got), want * heat.size / middle, abs_tol=1e-6):
+            return f"for {what} you give {float(got):.3f}: that compares means; the share is the middle's sum / the sum"
         if float(got) > 1:
             return f"for {what} you give {float(got):.3f}, more than 1: divide by the whole heatmap's sum"
         return (
@@ -62,14 +69,21 @@ def _normalised(cam):
     return cam / np.maximum(np.abs(cam).max(axis=(1, 2), keepdims=True), 1e-12)
 
 
-def gradcam_code(answer, against):
-    """The student's gradcam(model, images, layer) against the kit's, on the run's own model and test images."""
-    if not callable(answer):
-        return f"expected a function gradcam(model, images, layer), got {answer!r}"
-    if against.x_test is None:
-        return f"this run's test images cannot be reloaded here ({against.note}), so there is nothing to check on"
-    # 16 images: on a few, every position's weighted sum can be positive, and a missing ReLU would go unseen.
-    model, images = against.model, against.inputs(against.x_test[:16])
+def vgg_probe():
+    """A small untrained VGG (the kit's ``vgg_features``) whose Grad-CAM layer feeds Flatten and a dense layer, with
+    16 images: its gradients differ from position to position, so a Grad-CAM that does not average them shows (on a
+    ResNet, whose layer feeds global average pooling, it would not), and its weighted sums change sign."""
+    rng = np.random.default_rng(1)
+    x = keras.Input((8, 8, 3))
+    y = vgg_features(x, [8, "M", 8], batch_norm=False, prefix="probe")
+    model = keras.Model(x, layers.Dense(10)(layers.Flatten()(y)))
+    for w in model.weights:
+        w.assign(rng.normal(0.0, 0.5, w.shape).astype("float32"))
+    return model, rng.normal(0.0, 1.0, (16, 8, 8, 3)).astype("float32")
+
+
+def _compare_gradcam(answer, model, images) -> str | None:
+    """The student's Grad-CAM against the kit's on one model and its images: None, or what is off."""
     layer = gradcam_layer(model)
     want = gradcam(model, images, layer=layer, upsample=False)
     got = answer(model, images, layer)
@@ -83,21 +97,37 @@ def gradcam_code(answer, against):
     if np.isnan(got).any():
         return "your maps hold NaN: a map with no positive evidence is all zeros; divide by max(its maximum, 1e-12)"
     maps, grads = _maps_and_gradients(model, images, layer)
+    weighted = (maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1)
     mistakes = {
-        "keep only the positive part (a ReLU on the weighted sum): negative evidence is for other classes": _normalised(
-            (maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1)
+        "keep only the positive part (a ReLU on the weighted sum): negative evidence is for other classes": (
+            _normalised(weighted)
         ),
         "weigh each channel by its gradient *averaged over the positions*, not position by position": _normalised(
             np.maximum((maps * grads).sum(-1), 0)
         ),
-        "divide each map by its own maximum, so that it lies in [0, 1]": np.maximum(
-            (maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1), 0
-        ),
+        "divide each map by its own maximum, so that it lies in [0, 1]": np.maximum(weighted, 0),
+        "divide each map by its own maximum, not by the largest of all the maps": np.maximum(weighted, 0)
+        / max(np.maximum(weighted, 0).max(), 1e-12),
     }
     for hint, wrong in mistakes.items():
         if np.allclose(got, wrong, atol=1e-3):
             return hint
     return f"your maps differ from the kit's by up to {np.abs(got - want).max():.3f}: check each step of Grad-CAM"
+
+
+def gradcam_code(answer, against):
+    """The student's gradcam(model, images, layer) against the kit's: on the run's own model and 16 of its test
+    images, then on ``vgg_probe`` (a layer whose positions matter, whatever the run's network)."""
+    if not callable(answer):
+        return f"expected a function gradcam(model, images, layer), got {answer!r}"
+    if against.x_test is None:
+        return f"this run's test images cannot be reloaded here ({against.note}), so there is nothing to check on"
+    # 16 images: on a few, every position's weighted sum can be positive, and a missing ReLU would go unseen.
+    problem = _compare_gradcam(answer, against.model, against.inputs(against.x_test[:16]))
+    if problem:
+        return problem
+    problem = _compare_gradcam(answer, *vgg_probe())
+    return problem and f"on a small VGG, whose maps feed a dense layer (so positions differ): {problem}"
 
 
 EXERCISES = [
@@ -118,6 +148,8 @@ EXERCISES = [
             {
                 64: "64 is a cell's area: the question asks per side",
                 4: "4 is the map's size: how many image pixels does each of its cells span?",
+                0.125: "0.125 is 4 / 32, the map's side over the image's: how many image pixels does a cell span?",
+                16: "16 is the number of cells (4 x 4): how many image pixels does each span per side?",
             },
         ),
         "32 / 4 = 8: each cell stands for an 8x8 patch, so on small images Grad-CAM can only say roughly where.",
@@ -130,6 +162,7 @@ EXERCISES = [
         "Maps, the gradient of the class score averaged over positions as channel weights, their weighted sum, "
         "its positive part, scaled to [0, 1]: Grad-CAM, the same maps as the kit's.",
         compare=True,
+        kit=(gradcam,),
     ),
     Exercise(
         "center_share",
@@ -138,5 +171,6 @@ EXERCISES = [
         center_share,
         "The middle half (in height and width) holds a quarter of the pixels: a share far below 0.25 means "
         "the network looked around the object rather than at it.",
+        kit=(center_share_of,),
     ),
 ]

@@ -20,9 +20,14 @@ def vgg13_config(answer):
     if not isinstance(answer, list | tuple):
         return f"expected a list like [64, 64, 'M', ...], got {type(answer).__name__}"
     want = CFG["vgg13"]
+    if answer is want:
+        return "that is the kit's own CFG['vgg13'], which the check compares with: write the list yourself"
     if list(answer) == want:
         return None
-    convs, pools = sum(isinstance(v, int) for v in answer), list(answer).count("M")
+    if any(isinstance(v, str) and v != "M" for v in answer):
+        odd = next(v for v in answer if isinstance(v, str) and v != "M")
+        return f"{odd!r}: a pool is written 'M' (a capital M) and a convolution as its width, a number such as 64"
+    convs, pools = sum(isinstance(v, int | np.integer) for v in answer), list(answer).count("M")
     if pools != 5:
         return f"{pools} pools: VGG-13 has five 'M' entries (32 -> 16 -> 8 -> 4 -> 2 -> 1)"
     if convs != 10:
@@ -30,28 +35,56 @@ def vgg13_config(answer):
     return "right counts, wrong order or widths: two convs per block, widths 64, 128, 256, 512, 512"
 
 
-def _features_without_relu(x, cfg):
-    for v in cfg:
-        x = layers.MaxPooling2D(2)(x) if v == "M" else layers.Conv2D(v, 3, padding="same")(x)
-    return x
+def _features(pool=layers.MaxPooling2D, relu="after", padding="same", bias=True, batch_norm=False, strides=2):
+    """The VGG loop with one of the usual mistakes."""
 
+    def build(x, cfg):
+        for v in cfg:
+            if v == "M":
+                x = pool(2, strides=strides, padding="same" if strides == 1 else "valid")(x)
+                continue
+            x = layers.ReLU()(x) if relu == "before" else x
+            x = layers.Conv2D(v, 3, padding=padding, use_bias=bias)(x)
+            x = layers.BatchNormalization()(x) if batch_norm else x
+            x = layers.ReLU()(x) if relu == "after" else x
+        return x
 
-def _features_average_pool(x, cfg):
-    for v in cfg:
-        x = layers.AveragePooling2D(2)(x) if v == "M" else layers.Conv2D(v, 3, padding="same", activation="relu")(x)
-    return x
+    return build
 
 
 vgg_loop = block(
     lambda x, cfg: vgg_features(x, cfg, batch_norm=False),
-    [((32, 32, 3), {"cfg": [8, "M", 16, 16, "M", 32]}), ((16, 16, 3), {"cfg": [16, 16, "M", 32, "M"]})],
+    [((16, 16, 3), {"cfg": [8, "M", 8, 16, "M"]}), ((8, 8, 3), {"cfg": [8, 8, "M", 16]})],
     "VGG feature extractor",
     [
-        (_features_without_relu, "no ReLU: every 3x3 convolution is followed by a ReLU"),
-        (_features_average_pool, "'M' is a 2x2 *max*-pool, not an average"),
+        (_features(relu=None), "no ReLU: every 3x3 convolution is followed by a ReLU"),
+        (_features(relu="before"), "the ReLU comes after each convolution, not before it"),
+        (_features(pool=layers.AveragePooling2D), "'M' is a 2x2 *max*-pool, not an average"),
+        (_features(strides=1), "'M' halves the height and width: a 2x2 max-pool with stride 2"),
+        (_features(padding="valid"), "the convolutions keep the height and width: padding='same'"),
+        (_features(bias=False), "these convolutions have a bias (Keras' default): this VGG has no batch norm"),
+        (_features(batch_norm=True), "this loop has no batch norm: a number is a 3x3 conv followed by a ReLU"),
     ],
     "(3x3 'same' convolutions with bias; 2x2 pools have no parameters)",
+    "a number is a 3x3 'same' conv followed by its ReLU, 'M' a 2x2 max-pool: check each step of the loop",
+    "a conv keeps the height and width (padding='same'), each 'M' halves them, the last conv sets the channels",
 )
+
+
+def _one_cycle_slip(got: dict, want: dict, peak: float) -> str | None:
+    """The usual slip in a one-cycle schedule, from its values at steps 0, 75, 150, 400 and 999 of 1,000."""
+    close = {s: got[s] is not None and math.isclose(float(got[s]), want[s], rel_tol=1e-3, abs_tol=1e-7) for s in got}
+    if got[0] is not None and math.isclose(float(got[0]), peak, rel_tol=1e-3):
+        return "no warm-up: the rate starts at peak_lr / 25 and rises linearly over the first 15% of the steps"
+    if got[0] is not None and float(got[0]) == 0:
+        return "the warm-up starts at peak_lr / 25, not at 0"
+    if close[0] and not (close[75] and close[150]):
+        return "the warm-up rises linearly from peak_lr / 25 to peak_lr over the first 15% of the steps"
+    if close[150] and not close[999] and got[999] is not None and abs(float(got[999])) < want[999] / 2:
+        return "the cosine ends at peak_lr / 400 (0.0025 x peak_lr), not at 0"
+    if close[150] and not close[400]:
+        return "after the warm-up the rate falls along half a cosine, (1 + cos(pi t)) / 2, not a straight line"
+    return None
 
 
 def one_cycle(answer):
@@ -61,11 +94,15 @@ def one_cycle(answer):
     total, peak = 1000, 0.1
     config = {"lr": peak, "epochs": 1, "schedule": "onecycle", "warmup_fraction": 0.15}
     schedule = make_schedule(config, total)
-    for step in (0, 75, 150, 400, 999):
-        got = answer(step, total, peak)
-        want = float(np.asarray(schedule(step)))
-        if got is None or not math.isclose(float(got), want, rel_tol=1e-3, abs_tol=1e-7):
-            return f"at step {step} of {total} (peak {peak}) you give {got!r}, the kit's schedule {want:.6f}"
+    steps = (0, 75, 150, 400, 999)
+    got = {step: answer(step, total, peak) for step in steps}
+    want = {step: float(np.asarray(schedule(step))) for step in steps}
+    if all(g is None for g in got.values()):
+        return "your one_cycle_lr returns None: end it with `return` and the learning rate"
+    for step in steps:
+        if got[step] is None or not math.isclose(float(got[step]), want[step], rel_tol=1e-3, abs_tol=1e-7):
+            slip = _one_cycle_slip(got, want, peak)
+            return slip or f"at step {step} of {total} (peak {peak}) you give {got[step]!r}, the kit's {want[step]:.6f}"
     return None
 
 
@@ -84,6 +121,10 @@ EXERCISES = [
             "a 3x3 convolution from 64 to 128 channels with bias",
             {
                 73728: "close: add one bias per output channel",
+                73728 + 64: "one bias per filter, not per input channel: 128 filters, 128 biases",
+                73728 + 128 * 9: "one bias per filter, not one per weight of its 3x3 window: 128 biases",
+                3 * 3 * 64 * 128 * 2 + 128: "a 3x3 filter has 9 weights per input channel: 3 x 3 x 64 x 128",
+                3 * 3 * 128 + 128: "each of the 128 filters has 3 x 3 weights for *every* one of the 64 input channels",
                 1152: "that is one filter's 3x3x128; count every input channel of every filter",
                 576: "3 x 3 x 64 is one filter: there are 128",
             },
@@ -104,6 +145,7 @@ EXERCISES = [
         "shown",
         vgg_loop,
         "A number adds a 3x3 conv + ReLU, 'M' a 2x2 max-pool: the whole VGG idea in a loop.",
+        kit=(vgg_features,),
     ),
     Exercise(
         "budget_images",
@@ -116,6 +158,8 @@ EXERCISES = [
                 1200: "1,200 is one epoch: the run makes 8 passes",
                 300: "300 is the optimizer steps at batch 32: each step sees a batch of 32 images",
                 8: "8 is the epochs: multiply by the images each epoch trains on",
+                9600 * 32: "the batch size is already inside: an epoch shows each of the 1,200 images once",
+                2400: "2,400 would be 2 epochs, or 1,200 images twice: the run makes 8 passes",
             },
         ),
         "8 x 1,200 = 9,600 images seen, below 16,000: the small band (AdamW lr 1e-3, batch 32, flips without crops).",
@@ -127,6 +171,7 @@ EXERCISES = [
         one_cycle,
         "Linear warm-up from peak/25 over the first 15% of steps (the `best` recipe's largest band; its small and "
         "middle bands warm up over 20%), then a cosine down to peak/400.",
+        kit=(make_schedule,),
     ),
     Exercise(
         "vgg11_experiment",
