@@ -689,7 +689,7 @@ BATTERY = [
     R("gradcam_cell_pixels", value(np.int64(8))),
     R("gradcam_cell_pixels", value(32 / 4)),
     R("gradcam_cell_pixels", value(np.float32(8))),
-    W("gradcam_cell_pixels", value(64), "per side"),
+    W("gradcam_cell_pixels", value(64), "an area"),
     W("gradcam_cell_pixels", value(4), "map's size"),
     W("gradcam_cell_pixels", value(16), "number of cells"),
     W("gradcam_cell_pixels", value(0.125), "how many image pixels"),

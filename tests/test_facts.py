@@ -5,17 +5,24 @@ counts with thousands separators, epochs, points and minutes are collected from 
 in FACTS, and each fact is checked against its source: a number the kit's code holds or computes (a recipe's epochs,
 a profile's images, a model's layer) is read from the code, so that the text and the code cannot drift apart."""
 
+import inspect
 import json
+import math
 import re
 from functools import cache
 from pathlib import Path
 
+import keras
+import numpy as np
 import pytest
 
+from helpers.evaluation import count_flops, gradcam, gradcam_layer
 from helpers.experiments import EXPERIMENTS, PROFILES, experiments_for, parameters_for
 from helpers.experiments.budget import OFFICIAL_TRAIN_IMAGES, split_count, training_images
 from helpers.experiments.recipes import MIDDLE_BUDGET, SMALL_BUDGET
-from helpers.models import build_model, count_params
+from helpers.models import build_model, count_params, inference_model
+from helpers.models.googlenet import INCEPTION, inception
+from helpers.models.summary import tensor_sources
 from helpers.runner.estimate import t4_minutes
 from helpers.training import make_config
 from helpers.training.loop import FINAL_RECALIBRATION_IMAGES
@@ -57,8 +64,14 @@ def readme(why: str, computed=None):
 
 def paper(citation: str):
     """A number from a paper, cited: the citation states the number itself, so that the text and its source are
-    written out twice and a mistyped one is caught."""
+    written out twice and a mistyped one is caught. For a statement (STATEMENTS below) the citation quotes its words."""
     return ("paper", citation)
+
+
+def holds(check, why: str):
+    """A property of the kit's code that a statement names (STATEMENTS below): ``check`` computes it, True when it
+    holds."""
+    return ("holds", check, why)
 
 
 # What the code holds: the official sets, the recipes (report 1's and 2's settings as the kit encodes them), the
@@ -91,6 +104,12 @@ def course_model(name: str):
 
 def googlenet_layer(name: str):
     return course_model("googlenet").get_layer(name)
+
+
+def auxiliary_share() -> int:
+    """The share (%) of the course GoogLeNet's trained parameters that only its two auxiliary heads hold."""
+    full = count_params(course_model("googlenet"))["total"]
+    return round(100 * (full - count_params(inference_model(course_model("googlenet")))["total"]) / full)
 
 
 def images_seen(epochs: int, train_size: int, model: str = "vgg11"):
@@ -189,8 +208,8 @@ FACTS = {
         "30 epochs": EPOCHS["30 epochs"],
         "17 min": value(T4["resnet"], "helpers.runner.estimate.t4_minutes('resnet')"),
         "70%": report("r1_exp4_resnet50_cifar10"),
-        "27.94%": paper("He et al. 2016, Table 2: plain-18's top-1 error on ImageNet, 27.94%"),
-        "27.88%": paper("He et al. 2016, Table 2: ResNet-18's top-1 error on ImageNet, 27.88%"),
+        "27.94%": paper("He et al. 2016, Table 2 (10-crop, ImageNet validation): plain-18's top-1 error, 27.94%"),
+        "27.88%": paper("He et al. 2016, Table 2 (10-crop, ImageNet validation): ResNet-18's top-1 error, 27.88%"),
         "37.4%": readme("the degradation study, 3 seeds: plain-20's training accuracy after 8 epochs of 1,200"),
         "15.4%": readme("the degradation study, 3 seeds: plain-56's training accuracy after 8 epochs of 1,200"),
         "22 points": readme("the degradation study: plain-56 below plain-20, mean of 3 seeds"),
@@ -232,7 +251,14 @@ FACTS = {
             ),
             "a 5x5 convolution from 3a's 192 input channels to its 32 (5 x 5 x 192 x 32)",
         ),
-        "1,024": value(lambda: googlenet_layer("logits").input.shape[-1], "GoogLeNet's channels before its classifier"),
+        "1,024": value(
+            lambda: {googlenet_layer("logits").input.shape[-1], googlenet_layer("aux1_fc").units} == {1024} and 1024,
+            "GoogLeNet's channels before its classifier, and the units of an auxiliary head's dense layer",
+        ),
+        "43%": value(auxiliary_share, "the two auxiliary heads' share of GoogLeNet's trained parameters"),
+        "2,048": value(
+            lambda: googlenet_layer("aux1_flatten").output.shape[-1], "an auxiliary head's 4x4x128 map, flattened"
+        ),
     },
     "05_evaluation_appendix.ipynb": {
         **REPORT_EPOCHS,
@@ -240,6 +266,10 @@ FACTS = {
         **QUICK,
         "30 epochs": EPOCHS["30 epochs"],
         "2 points": value(2, "the questionnaire's example of a gap between two recipes"),
+        "5 points": value(
+            EXPERIMENTS["r2_vgg16_cifar10"].reported - EXPERIMENTS["r2_vgg11_cifar10"].reported,
+            "report 2's VGG-16 against VGG-11 on CIFAR-10 (Table IV)",
+        ),
         "2 min": value(T4["appendix"], "helpers.runner.estimate.t4_minutes('appendix')"),
         "35.6%": readme("ResNet-18, 8 epochs of 600, the best recipe's three seeds: the lowest test accuracy"),
         "38.8%": readme("ResNet-18, 8 epochs of 600, the best recipe's three seeds: the highest test accuracy"),
@@ -281,6 +311,9 @@ def check_fact(token: str, source: tuple) -> None:
         assert token in README, f"{token} ({why}) is not in the README"
         if computed is not None:
             assert computed() == as_number(token), (token, computed(), why)
+    elif kind == "holds":
+        check, why = args
+        assert check(), f"{token}: {why}: not so in the code"
     else:
         assert kind == "paper" and token in args[0], f"{token}: the citation does not state it: {args[0]!r}"
 
@@ -317,6 +350,239 @@ def test_a_mistyped_number_or_one_without_a_source_is_caught(tmp_path, monkeypat
     path.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": ["It stopped at 70%."]}]}))
     with pytest.raises(AssertionError, match="r1_exp3"):
         test_every_number_in_the_text_is_tied_to_its_source(path)
+
+
+# ------------------------------------------------------------------------------ the statements the text makes
+# A statement of the notebooks' text (Markdown, model answers included) found by a pattern: the number its group
+# captures is checked against its source as FACTS are; a statement without a number is a paper's, its citation quoting
+# the words the pattern finds, or a property of the kit's code that ``holds`` computes. WITHDRAWN: what the text once
+# said, wrong or misleading (issue 37), and must not say again.
+
+
+@cache
+def flops(model: str, shape: tuple) -> int:
+    """The kit's count of a model's floating-point operations per image (helpers.evaluation.count_flops)."""
+    return count_flops(build_model(model, shape))
+
+
+def resized_over_cifar_stem() -> int:
+    """Report 1's ImageNet-stem ResNet-50 on images resized to 224x224, over the kit's CIFAR-stem one on 32x32."""
+    return round(flops("report_resnet50", (224, 224, 3)) / flops("resnet50", (32, 32, 3)))
+
+
+def receptive_field(model, layer: str) -> int:
+    """Image pixels per side that one unit of ``layer`` depends on, the widest path through the graph: each k x k
+    window (convolution or pool) widens it by k - 1 times the distance between its input's units, a stride multiplies
+    that distance."""
+    inbound = {entry["name"]: entry.get("inbound_nodes", []) for entry in model.get_config()["layers"]}
+    field = {}  # layer -> (receptive field, distance between its units), in image pixels
+    for each in model.layers:
+        size, jump = max([field[s.split("[")[0]] for s in tensor_sources(inbound[each.name])] or [(1, 1)])
+        if isinstance(each, keras.layers.Conv2D | keras.layers.MaxPooling2D | keras.layers.AveragePooling2D):
+            k = each.kernel_size[0] if isinstance(each, keras.layers.Conv2D) else each.pool_size[0]
+            size, jump = size + (k - 1) * jump, jump * each.strides[0]
+        field[each.name] = (size, jump)
+    return field[layer][0]
+
+
+def gradcam_map(model: str = "resnet18"):
+    """The layer whose maps Grad-CAM reads in a course model on 32x32 images (helpers.evaluation.gradcam_layer)."""
+    return course_model(model).get_layer(gradcam_layer(course_model(model)))
+
+
+def batch_norm_after_every_conv(model: str) -> int | None:
+    """The number of convolutions of a course model when a batch norm reads each of them, else None."""
+    m = course_model(model)
+    inbound = {entry["name"]: entry.get("inbound_nodes", []) for entry in m.get_config()["layers"]}
+    convs = {layer.name for layer in m.layers if isinstance(layer, keras.layers.Conv2D)}
+    normed = {
+        source
+        for layer in m.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+        for source in tensor_sources(inbound[layer.name])
+    }
+    return len(convs) if convs <= normed else None
+
+
+def gradcam_maps_peak_at_one() -> bool:
+    """Each Grad-CAM map is divided by its own maximum: every map peaks at 1, and scaling the class scores by 1e-3
+    (a gradient a thousand times smaller) leaves the maps as they were."""
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(0).normal(size=(4, 8, 8, 3)).astype("float32")
+
+    def tiny():
+        x = keras.Input((8, 8, 3))
+        maps = keras.layers.Conv2D(6, 3, padding="same", name="maps")(x)
+        logits = keras.layers.Dense(3, name="logits")(keras.layers.GlobalAveragePooling2D()(maps))
+        return keras.Model(x, keras.layers.Activation("softmax")(logits))
+
+    model, scaled = tiny(), tiny()
+    conv_kernel, conv_bias, dense_kernel, dense_bias = model.get_weights()
+    scaled.set_weights([conv_kernel, conv_bias, dense_kernel * 1e-3, dense_bias * 1e-3])
+    big, small = (gradcam(m, images, layer="maps", upsample=False) for m in (model, scaled))
+    peaks = big.max(axis=(1, 2))
+    return bool(np.allclose(peaks[peaks > 0], 1.0) and np.allclose(big, small, atol=1e-4))
+
+
+def reductions_factor() -> float:
+    """Module 3a's convolution weights without its 1x1 reductions (the paper's naive module, Fig. 2(a)) over those
+    of the kit's module, counted on the built layers."""
+    channels, (f1, _, f3, _, f5, _) = 192, INCEPTION["3a"]
+    inputs = keras.Input((32, 32, channels))
+    module = keras.Model(inputs, inception(inputs, INCEPTION["3a"], "facts_3a"))
+    reduced = sum(math.prod(layer.kernel.shape) for layer in module.layers if isinstance(layer, keras.layers.Conv2D))
+    return round(channels * (f1 + 9 * f3 + 25 * f5) / reduced, 1)
+
+
+def last_map_positions(shape: tuple) -> int:
+    """Height x width of the course GoogLeNet's last inception map on images of ``shape``."""
+    h, w = build_model("googlenet", shape).get_layer("inception_5b_output").output.shape[1:3]
+    return h * w
+
+
+VGG_DEPTH_GAIN = value(
+    EXPERIMENTS["r2_vgg16_cifar10"].reported - EXPERIMENTS["r2_vgg11_cifar10"].reported,
+    "report 2's VGG-16 against VGG-11 on CIFAR-10 (Table IV): depth helped there",
+)
+STATEMENTS = {
+    "02_vgg.ipynb": {
+        r"possible to initialise the weights without pre-training": paper(
+            'Simonyan and Zisserman 2015, Sec. 3.1: "after the paper submission we found that it is possible to '
+            "initialise the weights without pre-training by using the random initialisation procedure of Glorot & "
+            'Bengio (2010)"'
+        ),
+        r"plain-56 has a batch norm after each of its (\d+) convolutions": value(
+            lambda: batch_norm_after_every_conv("plain56"), "the course plain-56: a batch norm reads every convolution"
+        ),
+        r"VGG-16 tested (\d+) points above its VGG-11": VGG_DEPTH_GAIN,
+    },
+    "03_resnet.ipynb": {
+        r"at about (\d+) times the computation of the CIFAR-stem ResNet-50": value(
+            resized_over_cifar_stem, "count_flops: report_resnet50 on 224x224 over resnet50 on 32x32 (7.7 / 2.6 G)"
+        ),
+        r"would cost about (\d+) times the CIFAR-stem network's operations": value(
+            resized_over_cifar_stem, "count_flops: report_resnet50 on 224x224 over resnet50 on 32x32"
+        ),
+        r"about (\d+) times the ImageNet stem's operations": value(
+            lambda: round(flops("resnet50", (32, 32, 3)) / flops("report_resnet50", (32, 32, 3))),
+            "count_flops: resnet50 (CIFAR stem) over report_resnet50 (ImageNet stem), both on 32x32 (2.6 / 0.15 G)",
+        ),
+        r"still performs identity mapping, with extra zero entries padded": paper(
+            'He et al. 2016, Sec. 3.3: "(A) The shortcut still performs identity mapping, with extra zero entries '
+            "padded for increasing dimensions. [...] (B) The projection shortcut in Eqn.(2) is used to match "
+            'dimensions (done by 1x1 convolutions)."'
+        ),
+        r"the 18-layer ResNet converges faster": paper(
+            'He et al. 2016, Sec. 4.1: "the 18-layer plain/residual nets are comparably accurate (Table 2), but the '
+            '18-layer ResNet converges faster (Fig. 4 right vs. left)"'
+        ),
+        r"top-1 validation error": paper(
+            'He et al. 2016, Table 2: "Top-1 error (%, 10-crop testing) on ImageNet validation", a top-1 validation '
+            "error"
+        ),
+    },
+    "04_googlenet.ipynb": {
+        r"asynchronous stochastic gradient descent with 0.9 momentum": paper(
+            'Szegedy et al. 2015, Sec. 6: "Our training used asynchronous stochastic gradient descent with 0.9 '
+            'momentum", without batch normalisation (Ioffe and Szegedy introduced it afterwards)'
+        ),
+        r"By a factor of about (\d+\.\d), both": value(
+            reductions_factor, "module 3a's convolution weights, naive over the kit's built module"
+        ),
+        r"About (\d+) times \(the biases aside\)": value(
+            lambda: last_map_positions((32, 32, 3)), "the positions of GoogLeNet's last map on 32x32 (8 x 8)"
+        ),
+        r"the last map is 7x7: (\d+) times": value(
+            lambda: last_map_positions((28, 28, 1)), "the positions of GoogLeNet's last map on MNIST (7 x 7)"
+        ),
+    },
+    "05_evaluation_appendix.ipynb": {
+        r"VGG-16 tested (\d+) points above its VGG-11": VGG_DEPTH_GAIN,
+    },
+    "06_what_cnns_see.ipynb": {
+        r"the deepest maps at least (\d+) pixels high": value(
+            inspect.signature(gradcam_layer).parameters["min_size"].default, "gradcam_layer's min_size"
+        ),
+        r"Neighbouring cells are (\d+) pixels apart": value(
+            lambda: 32 // gradcam_map().output.shape[1], "ResNet-18's Grad-CAM map on 32x32: 32 pixels over its 4 cells"
+        ),
+        r"ResNet-18 stacks (\d+) of them": value(
+            lambda: sum(
+                isinstance(layer, keras.layers.Conv2D) and tuple(layer.kernel_size) == (3, 3)
+                for layer in course_model("resnet18").layers
+            ),
+            "the course ResNet-18's 3x3 convolutions: the stem's and two in each of its 8 basic blocks",
+        ),
+        r"receptive field (?:of )?(\d+)x\1 pixels": value(
+            lambda: receptive_field(course_model("resnet18"), gradcam_map().name),
+            "the receptive field of ResNet-18's Grad-CAM layer, computed from the built model's graph",
+        ),
+        r"more than (\d+) times the image's side": value(
+            lambda: receptive_field(course_model("resnet18"), gradcam_map().name) // 32,
+            "109 // 32: the receptive field over the image's side",
+        ),
+        r"divided by its own maximum": holds(gradcam_maps_peak_at_one, "helpers.evaluation.gradcam scales each map"),
+        r"before the softmax": paper(
+            'Selvaraju et al. 2017, Sec. 3: "we first compute the gradient of the score for class c, y^c (before the '
+            'softmax)"'
+        ),
+    },
+}
+WITHDRAWN = {
+    "02_vgg.ipynb": {
+        "had to train its deeper nets": "VGG did not have to: Glorot initialisation worked without pre-training",
+        "neither vanish nor explode": "batch norm does not make depth harmless: 03's plain-56 has it and degrades",
+        "a deeper network would make it worse": "not a rule: depth can help (report 2's VGG-16 above its VGG-11)",
+    },
+    "03_resnet.ipynb": {
+        "49 times": "(224/32)^2 compares the ImageNet stem with itself; against the CIFAR stem resizing costs 3x",
+        "shortcut becomes a *projection*": "option A is an identity with zero padding; projection is the 1x1 conv",
+        "their 56-layer *plain* network": "Exercise 5's pair and its answer named above the prediction",
+    },
+    "04_googlenet.ipynb": {
+        "lets the network train from scratch": "GoogLeNet trained from scratch without batch norm",
+    },
+    "05_evaluation_appendix.ipynb": {
+        "Not a deeper network.": "not a rule: depth can help (report 2's VGG-16 above its VGG-11)",
+    },
+    "06_what_cnns_see.ipynb": {
+        "stands for an 8x8": "8 pixels is the stride; each cell's receptive field covers the whole image",
+        "heatmap would be almost empty": "each map is divided by its own maximum; the softmax mixes in other classes",
+        "still have a spatial layout": "gradcam_layer picks the deepest map at least 4 pixels high",
+    },
+}
+
+
+def markdown_text(path: Path) -> str:
+    """The notebook's Markdown, model answers included, every run of whitespace one space."""
+    cells = json.loads(path.read_text())["cells"]
+    return " ".join(" ".join("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_statement_is_tied_to_its_source_and_none_withdrawn_is_back(path):
+    text = markdown_text(path)
+    for pattern, source in STATEMENTS.get(path.name, {}).items():
+        found = list(re.finditer(pattern, text))
+        assert found, f"{path.name}: the text no longer states {pattern!r}: update STATEMENTS with it"
+        for m in found:
+            check_fact(m.group(1) if m.groups() else m.group(0), source)
+    back = {phrase: why for phrase, why in WITHDRAWN.get(path.name, {}).items() if phrase in text}
+    assert not back, f"{path.name}: withdrawn statements are back: {back}"
+
+
+def test_a_wrong_statement_or_a_withdrawn_one_is_caught(tmp_path, monkeypatch):
+    path = tmp_path / "03_resnet.ipynb"
+    pattern = r"at about (\d+) times the computation of the CIFAR-stem ResNet-50"
+    monkeypatch.setitem(STATEMENTS, "03_resnet.ipynb", {pattern: STATEMENTS["03_resnet.ipynb"][pattern]})
+    for text, error in (
+        ("at about 49 times the computation of the CIFAR-stem ResNet-50", "49"),
+        ("at about 3 times the computation of the CIFAR-stem ResNet-50, not the 49 times of the stem", "49 times"),
+        ("resizing costs more", "no longer states"),
+    ):
+        path.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": [text]}]}))
+        with pytest.raises(AssertionError, match=re.escape(error)):
+            test_every_statement_is_tied_to_its_source_and_none_withdrawn_is_back(path)
 
 
 # ----------------------------------------------------------------------- the README's statements of the profiles

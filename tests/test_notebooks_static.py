@@ -11,6 +11,7 @@ import papermill
 import pytest
 
 from helpers.course.publish import SOURCE, badge_url, install_cell
+from helpers.course.student import BEGIN, END, student_source
 from helpers.experiments import EXPERIMENTS, PROFILES, parameters_for
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -181,3 +182,46 @@ def test_markdown_explains_the_code(name):
     md_chars = sum(len(c.source) for c in nb.cells if c.cell_type == "markdown")
     code_chars = sum(len(c.source) for c in code_cells(nb))
     assert md_chars >= code_chars, f"{name}: {md_chars} characters of markdown for {code_chars} of code"
+
+
+# Questions beside their evidence: a Markdown cell tagged "question" right after the code cell that shows the plot or
+# table it asks about, its model answer between the solution markers (the student version keeps the question only).
+QUESTIONS_BESIDE_EVIDENCE = {name: 2 for name in NAMES if name != "01_data_loading.ipynb"}
+
+
+@pytest.mark.parametrize("name", sorted(QUESTIONS_BESIDE_EVIDENCE))
+def test_questions_sit_beside_their_evidence(name):
+    cells = read(name).cells
+    asked = [i for i, c in enumerate(cells) if "question" in c.get("metadata", {}).get("tags", [])]
+    assert len(asked) >= QUESTIONS_BESIDE_EVIDENCE[name], f"{name}: {len(asked)} questions beside their evidence"
+    for i in asked:
+        source = cells[i].source
+        assert cells[i].cell_type == "markdown" and cells[i - 1].cell_type == "code", f"{name}: cell {i}"
+        question = source.split("\n\n")[0]  # the question's paragraph, then its model answer
+        assert "?" in question and BEGIN not in question, f"{name}: cell {i} asks nothing"
+        assert source.count(BEGIN) == 1 and source.index(BEGIN) < source.index(END), f"{name}: cell {i}'s answer"
+        student = student_source(source, markdown=True)
+        assert BEGIN not in student and student.startswith(question), f"{name}: cell {i}'s student version"
+
+
+# The prediction comes before any figure of its answer: no Markdown above the cell that records the prediction states
+# what the runs measured (a percentage or points in a sentence about the pair).
+PREDICTIONS = {
+    "03_resnet.ipynb": (
+        "deeper_plain_prediction",
+        re.compile(r"(plain-(20|56)|56-layer)[^.]*\d+(\.\d+)?\s?(%|points)|\d+(\.\d+)?\s?(%|points)[^.]*plain-(20|56)"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PREDICTIONS))
+def test_no_answer_above_its_prediction(name):
+    exercise, answer = PREDICTIONS[name]
+    cells = read(name).cells
+    asked = next(i for i, c in enumerate(cells) if f'check("{exercise}", ' in c.source)
+    for i, cell in enumerate(cells[:asked]):
+        if cell.cell_type == "markdown":
+            found = answer.search(" ".join(cell.source.split()))
+            assert not found, f"{name}: cell {i} gives the answer before {exercise} is predicted: {found.group(0)!r}"
+    later = " ".join(c.source for c in cells[asked:] if c.cell_type == "markdown")
+    assert answer.search(" ".join(later.split())), f"{name}: the measured answer to {exercise} is gone altogether"

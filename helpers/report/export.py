@@ -44,7 +44,7 @@ TEX_HINT = (
 )
 
 
-NOT_IN_REPORT = {"setup", "parameters", "injected-parameters", "questionnaire"}
+NOT_IN_REPORT = {"setup", "parameters", "injected-parameters", "questionnaire", "question"}
 
 
 class ReportError(RuntimeError):
@@ -108,8 +108,14 @@ def _prepare(nb_path: Path, title: str, facts: dict | None, report: bool = True,
     nb = nbformat.read(nb_path, as_version=4)
     if report:
         nb.cells = [c for c in nb.cells if _in_report(c)]
-    for chapter in chapters:
-        nb.cells += [c for c in nbformat.read(chapter, as_version=4).cells if _in_report(c)]
+    for chapter in chapters:  # a section of the report: its title (a set-up cell there) opens it, headings go down
+        cells = nbformat.read(chapter, as_version=4).cells
+        heads = [c.source.splitlines()[0] for c in cells if c.cell_type == "markdown" and c.source[:2] == "# "]
+        cells = [nbformat.v4.new_markdown_cell(h) for h in heads[:1]] + [c for c in cells if _in_report(c)]
+        for cell in cells:
+            if cell.cell_type == "markdown":
+                cell.source = re.sub(r"(?m)^#", "##", cell.source)
+        nb.cells += cells
     nb.metadata["title"] = title
     nb.metadata["subtitle"] = "VGG, ResNet and GoogLeNet on MNIST and CIFAR-10"
     if facts:

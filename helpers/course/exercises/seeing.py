@@ -144,15 +144,17 @@ EXERCISES = [
         "predict",
         number(
             8,
-            "the image pixels (per side) one cell of ResNet-18's 4x4 Grad-CAM map spans on 32x32",
+            "the image pixels between the centres of neighbouring cells of ResNet-18's 4x4 Grad-CAM map on 32x32 "
+            "(its stride)",
             {
-                64: "64 is a cell's area: the question asks per side",
-                4: "4 is the map's size: how many image pixels does each of its cells span?",
-                0.125: "0.125 is 4 / 32, the map's side over the image's: how many image pixels does a cell span?",
-                16: "16 is the number of cells (4 x 4): how many image pixels does each span per side?",
+                64: "64 is 8 x 8, an area: the question asks how far apart neighbouring cells are along one side",
+                4: "4 is the map's size: how many image pixels apart are its cells?",
+                0.125: "0.125 is 4 / 32, the map's side over the image's: how many image pixels apart are its cells?",
+                16: "16 is the number of cells (4 x 4): how many image pixels apart are neighbouring ones?",
             },
         ),
-        "32 / 4 = 8: each cell stands for an 8x8 patch, so on small images Grad-CAM can only say roughly where.",
+        "32 / 4 = 8: neighbouring cells are 8 pixels apart (the map's stride), so the heatmap is a coarse 4x4 grid "
+        "enlarged; each cell still sees far more than 8x8 pixels (its receptive field covers the whole image).",
     ),
     Exercise(
         "gradcam",
