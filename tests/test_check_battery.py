@@ -40,6 +40,28 @@ class Run:
         self.history = pd.DataFrame({"epoch": range(1, epochs_done + 1), "accuracy": 0.5})
 
 
+class Tensor:
+    """A backend tensor as evaluate() or a loss object returns it (only ``numpy()``)."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def numpy(self):
+        return np.float32(self.v)
+
+
+def fit_history(accuracy, loss=None, lr=1e-3, frozen=False, steps=1):
+    """What ``model.fit`` returns on one batch: a Keras History with its curves, params and model (an optimizer with
+    its learning rate, trainable weights or none)."""
+    loss = loss if loss is not None else [2.3] * len(accuracy)
+    model = types.SimpleNamespace(
+        optimizer=types.SimpleNamespace(learning_rate=np.float32(lr)), trainable_weights=[] if frozen else [1]
+    )
+    return types.SimpleNamespace(
+        history={"loss": list(loss), "accuracy": list(accuracy)}, params={"steps": steps}, model=model
+    )
+
+
 def standardize_with_ops(x, m, s):
     return ops.divide(ops.subtract(ops.cast(x, "float32") / 255.0, m), s)
 
@@ -564,6 +586,36 @@ BATTERY = [
     W("vgg11_experiment", value(types.SimpleNamespace(config={"model": "vgg11"})), "train(...)"),
     W("vgg11_experiment", value(Run(model="vgg13")), "model='vgg13'"),
     W("vgg11_experiment", value(None), "train(...)"),
+    # 02: the sanity checks (an untrained network's loss, one batch overfitted)
+    R("initial_loss", value(np.float32(2.7030067))),
+    R("initial_loss", value(2.3025851249694824)),
+    R("initial_loss", value(np.array(2.41))),
+    R("initial_loss", value(Tensor(2.5))),
+    W("initial_loss", value([2.70, 0.0625]), "evaluate() returns [loss, accuracy]"),
+    W("initial_loss", value(0.0625), "accuracy"),
+    W("initial_loss", value(0.325), "binary cross-entropy"),
+    W("initial_loss", value(32 * 2.3026), "summed over the batch"),
+    W("initial_loss", value(16.118), "logits"),
+    W("initial_loss", value(5.4), "final activation"),
+    W("initial_loss", value(0.0002), "fresh build_model"),
+    W("initial_loss", value(-1.2), "never negative"),
+    R("overfit_batch", value(fit_history([0.1, 0.5, 0.9, 1.0] + [1.0] * 26))),
+    R("overfit_batch", value({"loss": [2.3, 1.0, 0.1], "accuracy": [0.1, 0.7, 1.0]})),
+    R("overfit_batch", value(pd.DataFrame({"loss": [2.3, 0.01], "accuracy": [np.float32(0.1), np.float32(1.0)]}))),
+    W("overfit_batch", value(fit_history([0.1] * 30, loss=[2.3 + 0.5 * i for i in range(30)])), "too high"),
+    W("overfit_batch", value(fit_history([0.1] * 30, loss=[2.3] * 29 + [float("nan")])), "too high"),
+    W("overfit_batch", value(fit_history([0.1] * 30, lr=1e-6)), "too small"),
+    W("overfit_batch", value(fit_history([0.1] * 30, frozen=True)), "frozen"),
+    W("overfit_batch", value(fit_history([0.1] * 30)), "labels"),
+    W("overfit_batch", value(fit_history([0.1] * 8, loss=[2.3 - 0.1 * i for i in range(8)])), "a few dozen"),
+    W("overfit_batch", value(fit_history([0.1, 0.5, 0.9, 1.0], steps=2)), "one small batch"),
+    W(
+        "overfit_batch",
+        value(fit_history([0.03 * i for i in range(25)], loss=[2.3 / (1 + i) for i in range(25)])),
+        "more steps",
+    ),
+    W("overfit_batch", value({"loss": [2.3, 1.0]}), "metrics=['accuracy']"),
+    W("overfit_batch", value(0.97), "History"),
     # 03: ResNet
     R("bottleneck_params", value(np.int64(71168))),
     R("bottleneck_params", value(71168.0)),
@@ -629,12 +681,6 @@ BATTERY = [
     W("cifar_resnet_depth", value(27), "blocks"),
     W("cifar_resnet_depth", value(58), "projection shortcuts are not counted as layers"),
     W("cifar_resnet_depth", value(20), "n = 3"),
-    R("deeper_plain_prediction", value("Plain-56")),
-    R("deeper_plain_prediction", value(" plain56 ")),
-    R("deeper_plain_prediction", value("PLAIN 56")),
-    W("deeper_plain_prediction", value("plain20"), "optimiser"),
-    W("deeper_plain_prediction", value("resnet56"), "answer one of"),
-    W("deeper_plain_prediction", value(56), "answer one of"),
     R("plain20_run", value(Run(model="plain20"))),
     R("plain20_run", value(Run(model="plain20", experiment="mine", images_seen=5))),
     W("plain20_run", value(Run(model="plain56")), "model='plain56'"),
@@ -749,3 +795,85 @@ def test_the_resnet_run_hides_a_missing_average_that_the_vgg_probe_shows():
     layer = gradcam_layer(run.model)
     want = gradcam(run.model, images, layer=layer, upsample=False)
     assert np.allclose(gradcam_not_averaged(run.model, images, layer), want, atol=1e-3)
+
+
+# --- predict, observe, explain (helpers.course.predict): a prediction is recorded whatever it says, in any spelling
+# and number type, and refused only for its form, with the slip named; an explanation only has to be written.
+
+RECORDED = [
+    ("degradation", ("Plain-56", 10)),
+    ("degradation", ["plain20", np.float64(2.5)]),
+    ("degradation", {"run": "PLAIN 56", "by": np.int64(20)}),
+    ("degradation", "plain56"),
+    ("augmentation", ("unaugmented", 5)),
+    ("augmentation", ("Augmented", Fraction(3, 2))),
+    ("learning_rate", ("small_lr", 15)),
+    ("learning_rate", ("large-lr", np.array(3))),
+]
+REFUSED = [
+    ("degradation", ("resnet56", 10), "'plain20' or 'plain56'"),
+    ("degradation", (56, 10), "'plain20' or 'plain56'"),
+    ("degradation", ("plain56", "10%"), "number of points"),
+    ("degradation", ("plain56", -5), "not negative"),
+    ("degradation", ("plain56", 150), "at most 100"),
+    ("degradation", ("plain56", 10, 3), "by about how much"),
+    ("augmentation", ("none", 5), "'augmented' or 'unaugmented'"),
+    ("augmentation", ("unaugmented", True), "number of points"),
+    ("augmentation", 7, "by about how much"),
+    ("learning_rate", ("1e-5", 10), "'large_lr' or 'small_lr'"),
+    ("learning_rate", ("small_lr", "many"), "number of steps"),
+    ("learning_rate", ("small_lr", float("nan")), "not negative"),
+]
+WRITTEN = [
+    "plain-56 is harder to optimise: the solver does not find the identity in its extra layers.",
+    "  Augmentation shows new images each epoch, so the network memorises less.  ",
+    "A smaller rate takes smaller steps, so it needs more of them.",
+]
+UNWRITTEN = [
+    (..., "[not answered]", "replace the ..."),
+    ("", "[not answered]", "replace the ..."),
+    ("your answer", "[not answered]", "replace the ..."),
+    ("deeper", "[not recorded]", "too few"),
+    (3, "[not recorded]", "as text"),
+]
+
+
+@pytest.mark.parametrize("effect, answer", RECORDED)
+def test_a_prediction_is_recorded_whatever_it_says(effect, answer, tmp_path, capsys):
+    from helpers.course.predict import predict, recorded
+
+    assert predict(effect, answer, tmp_path)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[recorded] {effect}: you predict that ") and out.count("\n") == 1, out
+    assert str(tmp_path / "predictions.json") in out and "not graded" in out
+    assert not any(word in out.lower() for word in ("correct", "wrong", "try again", "right")), out
+    assert recorded(effect, tmp_path)["run"] in out
+
+
+@pytest.mark.parametrize("effect, answer, words", REFUSED)
+def test_a_prediction_of_the_wrong_form_is_refused_with_the_slip_named(effect, answer, words, tmp_path, capsys):
+    from helpers.course.predict import predict, recorded
+
+    assert not predict(effect, answer, tmp_path)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[not recorded] {effect}: ") and words in out, (words, out)
+    assert recorded(effect, tmp_path) is None
+
+
+@pytest.mark.parametrize("text", WRITTEN)
+def test_an_explanation_is_accepted_once_written(text, tmp_path, capsys):
+    from helpers.course.predict import explain
+
+    assert explain("degradation", text, tmp_path)
+    out = capsys.readouterr().out
+    assert out.startswith("[recorded] degradation: your explanation") and "not graded" in out, out
+    assert text.strip() in (tmp_path / "predictions.json").read_text()
+
+
+@pytest.mark.parametrize("text, tag, words", UNWRITTEN)
+def test_an_unwritten_explanation_is_named(text, tag, words, capsys):
+    from helpers.course.predict import explain
+
+    assert not explain("augmentation", text)
+    out = capsys.readouterr().out
+    assert out.startswith(f"{tag} augmentation: ") and words in out, out

@@ -204,24 +204,41 @@ def test_questions_sit_beside_their_evidence(name):
         assert BEGIN not in student and student.startswith(question), f"{name}: cell {i}'s student version"
 
 
-# The prediction comes before any figure of its answer: no Markdown above the cell that records the prediction states
-# what the runs measured (a percentage or points in a sentence about the pair).
+# The prediction comes before any figure of its answer: no Markdown above the cell that records the prediction
+# (``predict("<effect>", ...)``) states what the runs measured (a percentage, points or steps in a sentence about the
+# pair). 03's measured answer (the study) follows the prediction.
 PREDICTIONS = {
+    "02_vgg.ipynb": (
+        "learning_rate",
+        re.compile(r"(1e-6|small_lr|smaller)[^.]*\d+\s?steps|\d+\s?steps[^.]*(1e-6|small_lr|smaller)"),
+        False,
+    ),
     "03_resnet.ipynb": (
-        "deeper_plain_prediction",
+        "degradation",
         re.compile(r"(plain-(20|56)|56-layer)[^.]*\d+(\.\d+)?\s?(%|points)|\d+(\.\d+)?\s?(%|points)[^.]*plain-(20|56)"),
+        True,
+    ),
+    "04_googlenet.ipynb": (
+        "augmentation",
+        re.compile(
+            r"(without augmentation|unaugmented|gap)[^.]*\d+(\.\d+)?\s?(%|points)"
+            r"|\d+(\.\d+)?\s?(%|points)[^.]*(without augmentation|unaugmented)"
+        ),
+        False,
     ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(PREDICTIONS))
 def test_no_answer_above_its_prediction(name):
-    exercise, answer = PREDICTIONS[name]
+    effect, answer, measured_later = PREDICTIONS[name]
     cells = read(name).cells
-    asked = next(i for i, c in enumerate(cells) if f'check("{exercise}", ' in c.source)
-    for i, cell in enumerate(cells[:asked]):
+    asked = [i for i, c in enumerate(cells) if f'predict("{effect}", ' in c.source]
+    assert len(asked) == 1 and cells[asked[0]].cell_type == "code", f"{name}: {effect} is predicted once"
+    for i, cell in enumerate(cells[: asked[0]]):
         if cell.cell_type == "markdown":
             found = answer.search(" ".join(cell.source.split()))
-            assert not found, f"{name}: cell {i} gives the answer before {exercise} is predicted: {found.group(0)!r}"
-    later = " ".join(c.source for c in cells[asked:] if c.cell_type == "markdown")
-    assert answer.search(" ".join(later.split())), f"{name}: the measured answer to {exercise} is gone altogether"
+            assert not found, f"{name}: cell {i} gives the answer before {effect} is predicted: {found.group(0)!r}"
+    if measured_later:
+        later = " ".join(c.source for c in cells[asked[0] :] if c.cell_type == "markdown")
+        assert answer.search(" ".join(later.split())), f"{name}: the measured answer to {effect} is gone altogether"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import SHARD_ORDER, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,29 +43,32 @@ def test_smoke_profile_runs_every_notebook(smoke):
 
 
 def test_the_console_says_where_the_logs_are_how_long_it_will_take_and_how_far_it_is(smoke):
-    """The first lines: where each run's log is, the estimate for this machine; then a line per epoch of every
-    training run (not a terminal: no bars), and at the end each run's time beside its estimate."""
+    """Each share's first lines: which share, where each run's log is, the estimate for this machine; then a line
+    per epoch of every training run (not a terminal: no bars), and at the end each run's time beside its estimate."""
     out, proc, _ = smoke
+    for i, share in zip(SHARD_ORDER, proc.shards):
+        lines = share.stdout.splitlines()
+        assert lines[0] == f"Shard {i}/8 (from --shard)", lines[:3]
+        assert lines[1].startswith(f"Logs: {out / 'logs'}/<experiment>.log")
+        assert lines[2].startswith(f"Profile smoke (shard {i}/8): 1 experiments, 1 to run"), lines[2]  # none idle
+        assert lines[3].startswith("Estimated time on this machine: ") and "GFLOP/s" in lines[3]
+        printed = float(re.search(r"Estimated time on this machine: ([\d.]+) (s|min|h)\b", lines[3]).group(1))
+        assert math.isfinite(printed) and printed > 0, lines[3]
+        assert any(": started (" in line for line in lines[4:])
     lines = proc.stdout.splitlines()
-    assert lines[0].startswith(f"Logs: {out / 'logs'}/<experiment>.log") and lines[1].startswith("Profile smoke: ")
-    assert lines[2].startswith("Estimated time on this machine: ") and "GFLOP/s" in lines[2]
-    first_start = next(i for i, line in enumerate(lines) if ": started (" in line)
-    assert first_start > 2
     training = [e.name for e in experiments_for("smoke") if markers.is_training(e)]
     for name in training:
         assert any(line.startswith(f"  {name}: epoch 1/1, val_accuracy ") and "the job ~" in line for line in lines)
-    table = lines[lines.index("Time on this machine, estimated vs actual") + 1 :]
-    rows = [
-        line.split()
-        for line in table[1:]
-        if line.strip() and line.split()[0] in {e.name for e in experiments_for("smoke")}
-    ]
-    assert len(rows) == len(experiments_for("smoke")), table
+    rows = []
+    for share in proc.shards:
+        shown = share.stdout.splitlines()
+        table = shown[shown.index("Time on this machine, estimated vs actual") + 1 :]
+        names = {e.name for e in experiments_for("smoke")}
+        rows += [line.split() for line in table[1:] if line.strip() and line.split()[0] in names]
+    assert sorted(row[0] for row in rows) == sorted(e.name for e in experiments_for("smoke")), rows
     for row in rows:  # every run has an estimate and a measured time (how close they are depends on the machine)
         estimated, actual = float(row[1]), float(row[2])
         assert math.isfinite(estimated) and estimated > 0 and math.isfinite(actual) and actual > 0, row
-    printed = float(re.search(r"Estimated time on this machine: ([\d.]+) (s|min|h)\b", lines[2]).group(1))
-    assert math.isfinite(printed) and printed > 0, lines[2]
 
 
 def test_the_estimate_is_positive_finite_and_grows_with_the_epochs():

@@ -116,27 +116,17 @@ def test_a_folder_keeps_one_profile(tmp_path):
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
 
 
-@pytest.mark.slow
-def test_a_sharded_run_in_any_order_interprets_real_runs_and_leaves_no_share_idle(tmp_path):
-    """Three shares of two training runs, run one after the other, the empty one first and the report's last: 06
-    runs in the report step, over the two finished runs, and draws its pictures; nothing ran on nothing."""
-    out = tmp_path / "out"
-    pattern = "degradation_*20*,what_cnns_see"
-    order = sorted((1, 2, 3), key=lambda i: -len(share_of(experiments_for("smoke", pattern), (i, 3), lambda e: 1)))
-    for i in reversed(order):  # the empty share first
-        done = subprocess.run(
-            [sys.executable, "run_all.py", "--profile", "smoke", "--only", pattern, "--shard", f"{i}/3"]
-            + ["--output-dir", str(out)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=1200,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+def test_the_sharded_smoke_run_interprets_real_runs_and_leaves_no_share_idle(smoke):
+    """The session's smoke run is its eight shares run one after the other in an order of no meaning
+    (``conftest.SHARD_ORDER``): each share trained one experiment, only the last to finish ran the report step, and
+    06 there drew its pictures from the real runs (report.pdf's section on them: tests/test_report.py)."""
+    out, proc, _ = smoke
+    *first, last = proc.shards
+    assert all("Report: not built here" in share.stdout for share in first), [s.stdout[-500:] for s in first]
+    assert "Report: this worker is the last to finish: building it" in last.stdout, last.stdout[-2000:]
     summary = pd.read_csv(out / "summary.csv").set_index("experiment")["status"]
     assert summary["what_cnns_see"] == "ok" and summary["evaluation_appendix"] == "ok", summary
     executed = json.loads((out / "notebooks" / "what_cnns_see.ipynb").read_text())
-    text = json.dumps(executed)
-    assert "No finished run" not in text
+    assert "No finished run" not in json.dumps(executed)
     pictures = sum("image/png" in o.get("data", {}) for c in executed["cells"] for o in c.get("outputs", []))
     assert pictures >= 5, pictures

@@ -12,6 +12,7 @@ from helpers.environment import import_keras_quietly
 import_keras_quietly()  # before any module imports Keras (TensorFlow's start-up lines go nowhere)
 
 from helpers.course.exercises import EXERCISES, check  # noqa: E402
+from helpers.course.predict import EFFECTS, explain, observe, predict  # noqa: E402
 from helpers.data import (  # noqa: E402
     DATASET_NAMES,
     Preprocessing,
@@ -72,6 +73,7 @@ __all__ = [
     "logits_model",
     "CFG",
     "DATASET_NAMES",
+    "EFFECTS",
     "EXERCISES",
     "EXPERIMENTS",
     "INCEPTION",
@@ -94,6 +96,7 @@ __all__ = [
     "count_params",
     "degradation_histories",
     "evaluate_run",
+    "explain",
     "experiments_for",
     "feature_maps",
     "figure_saver",
@@ -111,9 +114,11 @@ __all__ = [
     "make_pipeline",
     "missing_experiments",
     "model_table",
+    "observe",
     "most_active_channels",
     "open_run",
     "plain_residual_pairs",
+    "predict",
     "reports_table",
     "resolve_output_dir",
     "results_table",

@@ -28,13 +28,13 @@ import functools
 import inspect
 import textwrap
 
-from helpers.course.exercises import data, googlenet, resnet, seeing, vgg
+from helpers.course.exercises import data, googlenet, resnet, sanity, seeing, vgg
 from helpers.course.judges import Exercise
 
 __all__ = ["EXERCISES", "Exercise", "Verdict", "check", "kit_copy"]
 
 EXERCISES: dict[str, Exercise] = {
-    e.name: e for module in (data, vgg, resnet, googlenet, seeing) for e in module.EXERCISES
+    e.name: e for module in (data, vgg, sanity, resnet, googlenet, seeing) for e in module.EXERCISES
 }
 
 

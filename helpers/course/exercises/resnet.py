@@ -1,9 +1,10 @@
-"""The exercises of 03_resnet: residual blocks, stages, and the degradation experiment (predict, then run)."""
+"""The exercises of 03_resnet: residual blocks, stages, and the degradation experiment's runs (its prediction,
+observation and explanation: ``helpers.course.predict``)."""
 
 from __future__ import annotations
 
 from helpers.course.exercises.resnet_mistakes import BASIC, BOTTLENECK, PLAIN
-from helpers.course.judges import Exercise, block, choice, number, run_like, shape
+from helpers.course.judges import Exercise, block, number, run_like, shape
 from helpers.models.resnet import basic_block, bottleneck_block
 
 NOTEBOOK = "03_resnet.ipynb"
@@ -137,21 +138,6 @@ EXERCISES = [
             },
         ),
         "6 x 9 + 2 = 56: three stages of nine two-conv blocks, the stem conv and the dense layer (ResNet-56).",
-    ),
-    Exercise(
-        "deeper_plain_prediction",
-        NOTEBOOK,
-        "predict",
-        choice(
-            "plain56",
-            {
-                "plain20": "more layers can represent more, but can the optimiser find those weights? "
-                "The paper's Fig. 6 says which trains worse"
-            },
-            "which plain net ends with the *higher training error* after the same epochs",
-        ),
-        "plain-56: the deeper plain network fits its own training images worse (He et al. 2016, Fig. 6), the "
-        "degradation problem. Now run both and see it.",
     ),
     Exercise(
         "plain20_run",
