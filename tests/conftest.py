@@ -3,6 +3,7 @@
 import io
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -115,6 +116,57 @@ LONGEST_FIRST = [
 ]
 
 
+# The developer's loop (`python -m pytest -m "not slow"`, under 5 minutes on 2 cores) leaves out what executes
+# notebooks, trains in subprocesses or builds deep networks: each test below took 15 s or more on 2 cores (the
+# suite's durations, 2026-12-08), and every test that reads the session's smoke run. CI runs them all.
+SLOW = {
+    "test_06_without_runs_says_so_in_one_line",
+    "test_a_best_val_run_is_tested_with_its_best_epochs_weights",
+    "test_a_best_val_run_whose_best_epoch_is_not_its_last_is_tested_with_that_epochs_weights",
+    "test_a_claim_held_from_another_machine_lives_by_its_heartbeat",
+    "test_a_disk_that_fills_up_during_training_gives_one_clear_line_and_keeps_the_last_backup",
+    "test_a_failing_notebook_is_reported_and_the_others_run",
+    "test_a_report_build_killed_leaves_no_half_pdf_and_a_rerun_builds_it",
+    "test_a_sharded_run_in_any_order_interprets_real_runs_and_leaves_no_share_idle",
+    "test_a_student_who_refuses_drive_gets_one_line_and_the_notebook_finishes",
+    "test_each_documented_parameter_alone_gets_to_training",
+    "test_every_badge_and_install_cell_agrees_with_the_one_constant",
+    "test_every_model_family_gives_stages_heatmaps_and_filters",
+    "test_every_way_of_running_finds_the_same_outputs_folder",
+    "test_export_by_hand_with_the_default_template_loses_nothing",
+    "test_googlenet_auxiliary_heads_train_only_with_a_nonzero_loss_weight",
+    "test_googlenet_trains_with_auxiliary_losses",
+    "test_interrupted_training_resumes_from_its_backup",
+    "test_kubernetes_indexed_job_on_the_same_folder",
+    "test_live_bar_in_a_kernel_saves_one_clean_line_per_epoch",
+    "test_mirrored_strategy_on_two_logical_cpus",
+    "test_mixed_precision_and_xla_code_paths_run_on_cpu",
+    "test_pdf_all_exports_every_executed_notebook",
+    "test_publish_refuses_a_malformed_source_in_one_line",
+    "test_recipes_bad_variant_is_one_clear_line",
+    "test_recipes_table_on_official_files",
+    "test_recipes_with_a_variant_and_several_seeds",
+    "test_same_seed_same_metrics",
+    "test_second_run_skips_finished_experiments",
+    "test_sigkill_while_metrics_json_is_written_leaves_no_half_file_and_the_rerun_does_not_train_again",
+    "test_sigkilled_training_resumes_from_its_last_epoch",
+    "test_slurm_array_with_a_killed_task_trains_each_experiment_once",
+    "test_smoke_notebooks_pass_every_check_on_the_solutions",
+    "test_smoke_training_notebooks_run_without_tensorflow",
+    "test_student_version_command_writes_notebooks_without_solutions",
+    "test_student_version_runs_to_the_end_with_polite_checks",
+    "test_the_badge_path_works_with_a_fresh_machine_per_notebook",
+    "test_the_battery",
+    "test_three_workers_without_shards_run_each_experiment_once",
+    "test_throughput_table",
+    "test_train_writes_a_complete_run_directory",
+    "test_tune_scores_several_models_and_shares_a_study",
+    "test_tune_writes_a_trials_table",
+    "test_wheel_installed_elsewhere_builds_the_pdf",
+}
+DEEP = re.compile(r"\[(plain|resnet)(110|56|44|34|32)|\[(report_resnet50|resnet50|googlenet|vgg19)\b")  # 10-60 s each
+
+
 SMOKE_SECONDS = 2400  # the smoke run's limit: ~12 min on 2 cores beside the other worker; CI machines are slower
 
 
@@ -128,6 +180,12 @@ def pytest_collection_modifyitems(config, items):
         if group(item) == "smoke":  # whichever of them comes first waits for the smoke run in its setup
             item.add_marker(pytest.mark.timeout(SMOKE_SECONDS + 300))
             item.add_marker(pytest.mark.slow)  # the developer's loop (-m "not slow") leaves the smoke run out
+        deep = item.originalname in (
+            "test_builds_with_float32_probabilities",
+            "test_one_training_step_gives_a_finite_loss",
+        )
+        if item.originalname in SLOW or (deep and DEEP.search(item.name)):
+            item.add_marker(pytest.mark.slow)
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(group(item), len(rank)))  # stable: a file's tests keep their order
 
