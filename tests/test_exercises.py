@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from test_check_battery import gradcam_no_relu, gradcam_not_averaged, gradcam_not_scaled, gradcam_tape  # noqa: E402
 
 from helpers.course.exercises import EXERCISES, check, kit_copy
 from helpers.course.student import BEGIN, END, MARKDOWN_STUB, student_source, write_student_version
@@ -269,10 +270,7 @@ def test_gradcam_exercise_checked_on_a_runs_own_model(capsys):
     (TensorFlow's own GradientTape), named mistakes when the ReLU, the averaging or the scaling is missing."""
     import types
 
-    import tensorflow as tf
-
     from helpers.evaluation import gradcam_layer
-    from helpers.evaluation.graph import activation_model, logits_model
 
     rng = np.random.default_rng(0)
     keras.utils.set_random_seed(0)
@@ -287,33 +285,7 @@ def test_gradcam_exercise_checked_on_a_runs_own_model(capsys):
         inputs=lambda images: (np.asarray(images, np.float32) / 255.0 - 0.5) / 0.25,
     )
 
-    def parts(model, images, layer):
-        maps = tf.convert_to_tensor(activation_model(model, layer)(images, training=False))
-        head = logits_model(model, layer)
-        with tf.GradientTape() as tape:
-            tape.watch(maps)
-            scores = head(maps, training=False)
-            picked = tf.reduce_max(scores, axis=-1)  # the predicted class's score
-        return maps.numpy(), tape.gradient(picked, maps).numpy()
-
-    def right(model, images, layer):
-        maps, grads = parts(model, images, layer)
-        cam = tf.nn.relu(tf.einsum("nhwc,nc->nhw", maps, grads.mean(axis=(1, 2)))).numpy()
-        return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
-
-    def no_relu(model, images, layer):
-        maps, grads = parts(model, images, layer)
-        cam = (maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1)
-        return cam / np.abs(cam).max(axis=(1, 2), keepdims=True)
-
-    def not_averaged(model, images, layer):
-        maps, grads = parts(model, images, layer)
-        cam = np.maximum((maps * grads).sum(-1), 0)
-        return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12)
-
-    def not_scaled(model, images, layer):
-        maps, grads = parts(model, images, layer)
-        return np.maximum((maps * grads.mean(axis=(1, 2), keepdims=True)).sum(-1), 0)
+    right, no_relu, not_averaged, not_scaled = gradcam_tape, gradcam_no_relu, gradcam_not_averaged, gradcam_not_scaled
 
     assert check("gradcam", right, against=run), capsys.readouterr().out
     raw = no_relu(run.model, run.inputs(run.x_test), gradcam_layer(run.model))
