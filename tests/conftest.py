@@ -127,7 +127,6 @@ SLOW = {
     "test_a_disk_that_fills_up_during_training_gives_one_clear_line_and_keeps_the_last_backup",
     "test_a_failing_notebook_is_reported_and_the_others_run",
     "test_a_report_build_killed_leaves_no_half_pdf_and_a_rerun_builds_it",
-    "test_a_sharded_run_in_any_order_interprets_real_runs_and_leaves_no_share_idle",
     "test_a_student_who_refuses_drive_gets_one_line_and_the_notebook_finishes",
     "test_each_documented_parameter_alone_gets_to_training",
     "test_every_badge_and_install_cell_agrees_with_the_one_constant",
