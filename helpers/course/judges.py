@@ -35,7 +35,7 @@ NUMBER_TYPES = (numbers.Real, np.integer, np.floating)  # Python's, NumPy's, fra
 FRACTION = "the question asks for a fraction between 0 and 1"
 
 
-def _scalar(value):
+def scalar(value):
     """A Python or NumPy number, or a 0-d NumPy array of one, as itself; anything else (bools too) as None."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value[()]
@@ -46,7 +46,7 @@ def _scalar(value):
 
 def _whole(value) -> int | None:
     """``value`` as an int when it is a whole number (7, np.int64(7), 7.0), else None (7.5, "7", True)."""
-    value = _scalar(value)
+    value = scalar(value)
     if value is None:
         return None
     return int(value) if float(value).is_integer() else None
@@ -58,9 +58,9 @@ def number(expected: float, what: str, hints: dict[float, str] | None = None, re
     usual wrong ones. A fraction (0 < ``expected`` < 1) is asked as a fraction: its percentage is told so."""
 
     def judge(answer):
-        value = _scalar(answer)
+        value = scalar(answer)
         if value is None:
-            if isinstance(answer, list | tuple) and answer and all(_scalar(v) is not None for v in answer):
+            if isinstance(answer, list | tuple) and answer and all(scalar(v) is not None for v in answer):
                 return f"{tuple(answer)} is a shape or a list; the question asks for one number ({what})"
             if isinstance(answer, str) and answer.strip().endswith("%") and 0 < expected < 1:
                 return f"{answer!r} is a percentage written as text; {FRACTION}, as a number"

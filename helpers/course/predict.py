@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.course.judges import _scalar
+from helpers.course.judges import scalar
 
 FILE = "predictions.json"
 
@@ -112,7 +112,7 @@ def _form(effect: Effect, answer) -> tuple[dict | None, str | None]:
         return None, f"the run is {options} (which one {effect.measure}?), got {run!r}"
     if by is None:
         return {"run": _option(effect, run), "by": None}, None
-    size = _scalar(by)
+    size = scalar(by)
     if size is None:
         if isinstance(by, str) and by.strip().endswith("%"):
             return None, f"{by!r} is text: write the size as a number of {effect.unit}, e.g. {example}"

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from helpers.course.judges import Exercise, _scalar
+from helpers.course.judges import Exercise, scalar
 
 NOTEBOOK = "02_vgg.ipynb"
 LN10 = math.log(10)
@@ -19,7 +19,7 @@ def _number(answer):
     """A number from a Python or NumPy scalar, a 0-d array or a backend tensor; None otherwise."""
     if hasattr(answer, "numpy") and not isinstance(answer, np.ndarray):
         answer = np.asarray(answer.numpy())
-    return _scalar(answer)
+    return scalar(answer)
 
 
 def initial_loss(answer):
