@@ -35,7 +35,8 @@ def test_smoke_profile_runs_every_notebook(smoke):
     summary = pd.read_csv(out / "summary.csv")
     expected = [e.name for e in experiments_for("smoke")]
     assert summary["experiment"].tolist() == expected
-    assert (summary["status"] == "ok").all(), summary
+    # The last share's summary covers the folder: what the other shares ran is "done elsewhere", its own "ok"
+    assert summary["status"].isin(["ok", "done elsewhere"]).all() and (summary["status"] == "ok").any(), summary
     assert {e.notebook for e in experiments_for("smoke")} == set(NOTEBOOKS.values())  # every notebook
     assert "Summary" in proc.stdout and "[1/" in proc.stdout  # progress over experiments
     print(f"smoke profile: {seconds:.0f} s")  # its time limit is the fixture's (conftest.SMOKE_SECONDS)
@@ -48,13 +49,12 @@ def test_the_console_says_where_the_logs_are_how_long_it_will_take_and_how_far_i
     out, proc, _ = smoke
     for i, share in zip(SHARD_ORDER, proc.shards):
         lines = share.stdout.splitlines()
-        assert lines[0] == f"Shard {i}/8 (from --shard)", lines[:3]
-        assert lines[1].startswith(f"Logs: {out / 'logs'}/<experiment>.log")
-        assert lines[2].startswith(f"Profile smoke (shard {i}/8): 1 experiments, 1 to run"), lines[2]  # none idle
-        assert lines[3].startswith("Estimated time on this machine: ") and "GFLOP/s" in lines[3]
-        printed = float(re.search(r"Estimated time on this machine: ([\d.]+) (s|min|h)\b", lines[3]).group(1))
-        assert math.isfinite(printed) and printed > 0, lines[3]
-        assert any(": started (" in line for line in lines[4:])
+        assert lines[0].startswith(f"Logs: {out / 'logs'}/<experiment>.log"), lines[:3]
+        assert lines[1].startswith(f"Profile smoke (shard {i}/8): 1 experiments, 1 to run"), lines[1]  # none idle
+        assert lines[2].startswith("Estimated time on this machine: ") and "GFLOP/s" in lines[2]
+        printed = float(re.search(r"Estimated time on this machine: ([\d.]+) (s|min|h)\b", lines[2]).group(1))
+        assert math.isfinite(printed) and printed > 0, lines[2]
+        assert any(": started (" in line for line in lines[3:])
     lines = proc.stdout.splitlines()
     training = [e.name for e in experiments_for("smoke") if markers.is_training(e)]
     for name in training:
